@@ -1,0 +1,21 @@
+export { createPool } from './pool.js';
+export type { AcquireOptions, Pool } from './pool.js';
+export type { Lease } from './lease.js';
+export { PoolError, isPoolError } from './errors.js';
+export type { PoolErrorCode } from './errors.js';
+export type {
+  CircuitBreakerOptions,
+  ConnectionFactory,
+  CreateContext,
+  CreateRetryOptions,
+  PartitionOptions,
+  PoolNode,
+  PoolOptions,
+  ValidateContext,
+} from './options.js';
+export type { Balancer, BalancerName, NodeLoad } from './balancer.js';
+export { systemClock } from './clock.js';
+export type { Clock, ClockTimer } from './clock.js';
+export type { DestroyReason, PoolEventName, PoolEvents, PoolListener } from './events.js';
+export type { CircuitState } from './node.js';
+export type { LatencySummary, NodeHealth, NodeStats, PartitionStats, PoolHealthReport, PoolStats } from './stats.js';

@@ -1,0 +1,147 @@
+import type { ClockTimer } from './clock.js';
+import { setUnrefTimeout } from './clock.js';
+import type { PooledConnection } from './connection.js';
+import { describeError } from './errors.js';
+import type { NodeState } from './node.js';
+import type { PoolNode } from './options.js';
+import type { ConnectionPool } from './pool.js';
+import type { NodeHealth, PoolHealthReport } from './stats.js';
+
+/**
+ * The pool's one background timer: evicts idle and expired connections, validates idle ones,
+ * keeps minIdlePerNode warm, reports leaks and lets open circuits cool down.
+ */
+export class Maintainer<C, N extends PoolNode> {
+  private timer: ClockTimer | undefined;
+  private readonly intervalMs: number;
+
+  constructor(private readonly pool: ConnectionPool<C, N>) {
+    const { idleTimeoutMs, maxLifetimeMs, healthCheckIntervalMs, leakDetectionMs } = pool.options;
+    const candidates = [1000, idleTimeoutMs / 2, maxLifetimeMs / 2, healthCheckIntervalMs, leakDetectionMs / 2].filter((ms) => ms > 0);
+    this.intervalMs = Math.max(1, Math.min(...candidates));
+  }
+
+  start(): void {
+    this.warm(this.pool.clock.now());
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) this.pool.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.timer = setUnrefTimeout(this.pool.clock, () => this.tick(), this.intervalMs);
+  }
+
+  tick(): void {
+    const pool = this.pool;
+    if (pool.isClosed) return;
+    const now = pool.clock.now();
+    for (const node of pool.nodeList) {
+      node.refreshCircuit(now, pool.options.circuitBreaker);
+      this.sweep(node, now);
+    }
+    this.warm(now);
+    this.reportLeaks(now);
+    pool.pump();
+    this.schedule();
+  }
+
+  private sweep(node: NodeState<C, N>, now: number): void {
+    const pool = this.pool;
+    const { idleTimeoutMs, healthCheckIntervalMs, minIdlePerNode } = pool.options;
+    const hasValidate = pool.options.factory.validate !== undefined;
+    for (const record of node.connections) {
+      if (record.state !== 'idle') continue;
+      if (record.expiresAt <= now) {
+        void pool.destroy(record, 'lifetime', undefined);
+      } else if (idleTimeoutMs > 0 && now - record.idleSince >= idleTimeoutMs && node.idle > minIdlePerNode) {
+        void pool.destroy(record, 'idle', undefined);
+      } else if (hasValidate && healthCheckIntervalMs > 0 && now - record.lastValidatedAt >= healthCheckIntervalMs) {
+        void this.check(record);
+      }
+    }
+  }
+
+  /** Validates an idle connection in the background; it is not handed out meanwhile. */
+  private async check(record: PooledConnection<C, N>): Promise<boolean> {
+    const pool = this.pool;
+    pool.setState(record, 'validating');
+    const isValid = await pool.validate(record, 'idle');
+    if (record.state !== 'validating') return isValid;
+    if (!isValid || record.isRetired || pool.isClosed || record.node.isRemoved || record.node.isDraining) {
+      await pool.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
+      return isValid;
+    }
+    pool.makeIdle(record, pool.clock.now(), false);
+    pool.afterChange();
+    return true;
+  }
+
+  /** Creates connections until every node has minIdlePerNode idle or being created. */
+  warm(now: number): void {
+    const pool = this.pool;
+    const { minIdlePerNode, maxPerNode, maxTotal, circuitBreaker } = pool.options;
+    if (minIdlePerNode === 0 || pool.isClosed) return;
+    for (const node of pool.nodeList) {
+      node.refreshCircuit(now, circuitBreaker);
+      while (node.idle + node.creating < minIdlePerNode && node.total < maxPerNode && pool.total < maxTotal && node.isSelectable && node.mayCreate) {
+        pool.startCreate(node, undefined);
+      }
+    }
+  }
+
+  private reportLeaks(now: number): void {
+    const pool = this.pool;
+    if (!pool.leakWatch) return;
+    const limit = pool.options.leakDetectionMs;
+    for (const lease of pool.leakWatch) {
+      const heldMs = now - lease.acquiredAt;
+      if (lease.isLeakReported || heldMs < limit) continue;
+      lease.isLeakReported = true;
+      pool.counters.leaksDetected++;
+      pool.emit('leak', { node: lease.record.node.id, heldMs, stack: lease.stack ?? '' });
+    }
+  }
+
+  /** Validates every idle connection now; a node with no connection is probed with one create. */
+  async checkHealth(): Promise<PoolHealthReport> {
+    const pool = this.pool;
+    const checkedAt = pool.clock.now();
+    const entries = await Promise.all(pool.nodeList.map(async (node): Promise<[string, NodeHealth]> => [node.id, await this.checkNode(node)]));
+    const nodes: Record<string, NodeHealth> = {};
+    for (const [id, health] of entries) nodes[id] = health;
+    return { healthy: entries.length > 0 && entries.every(([, health]) => health.healthy), checkedAt, nodes };
+  }
+
+  private async checkNode(node: NodeState<C, N>): Promise<NodeHealth> {
+    const pool = this.pool;
+    node.refreshCircuit(pool.clock.now(), pool.options.circuitBreaker);
+    let isHealthy = node.circuit !== 'open';
+    if (isHealthy && !pool.isClosed) {
+      const idle = [...node.connections].filter((record) => record.state === 'idle');
+      if (idle.length > 0) {
+        const results = await Promise.all(idle.map((record) => this.check(record)));
+        isHealthy = results.some(Boolean) || node.active > 0;
+      } else if (node.total === 0) {
+        isHealthy = await this.probe(node);
+      }
+    }
+    const report: NodeHealth = { healthy: isHealthy && node.circuit !== 'open', active: node.active, idle: node.idle, pending: node.creating };
+    if (node.lastError !== undefined) report.lastError = node.lastError;
+    return report;
+  }
+
+  private async probe(node: NodeState<C, N>): Promise<boolean> {
+    try {
+      const lease = await this.pool.acquire({ node: node.id, timeoutMs: this.pool.options.createTimeoutMs === Infinity ? 30_000 : this.pool.options.createTimeoutMs });
+      await lease.release();
+      return true;
+    } catch (error) {
+      node.lastError ??= describeError(error);
+      return false;
+    }
+  }
+}

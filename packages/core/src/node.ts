@@ -1,0 +1,58 @@
+import type { CircuitBreakerOptions, PoolNode } from './options.js';
+import { ConnectionList, type PooledConnection } from './connection.js';
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** One backend node: its connections, counters and circuit breaker. */
+export class NodeState<C, N extends PoolNode> {
+  readonly id: string;
+  readonly weight: number;
+  /** Every connection of the node, creating and closing ones included. */
+  readonly connections = new Set<PooledConnection<C, N>>();
+  /** Connections that can take another lease now. */
+  readonly available = new ConnectionList<C, N>();
+  idle = 0;
+  active = 0;
+  creating = 0;
+  leases = 0;
+  /** Waiters that named this node. */
+  waiting = 0;
+  /** Index in the pool's node array, for O(1) removal. */
+  index = -1;
+  isRemoved = false;
+  isDraining = false;
+  lastError: string | undefined = undefined;
+
+  circuit: CircuitState = 'closed';
+  consecutiveFailures = 0;
+  openedAt = 0;
+  isTrialInFlight = false;
+
+  constructor(readonly node: N) {
+    this.id = node.id;
+    const weight = (node as { weight?: number }).weight;
+    this.weight = weight ?? 1;
+  }
+
+  get total(): number {
+    return this.connections.size;
+  }
+
+  /** Moves an open circuit to half-open once the cooldown has passed. */
+  refreshCircuit(now: number, breaker: CircuitBreakerOptions | false): void {
+    if (breaker && this.circuit === 'open' && now - this.openedAt >= breaker.cooldownMs) {
+      this.circuit = 'half-open';
+      this.isTrialInFlight = false;
+    }
+  }
+
+  /** True when the circuit lets a create through now (a half-open one lets exactly one). */
+  get mayCreate(): boolean {
+    return this.circuit === 'closed' || (this.circuit === 'half-open' && !this.isTrialInFlight);
+  }
+
+  /** True when new leases may be placed here: not removed, not draining, circuit not open. */
+  get isSelectable(): boolean {
+    return !this.isRemoved && !this.isDraining && this.circuit !== 'open';
+  }
+}

@@ -1,0 +1,320 @@
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { PoolError } from './errors.js';
+import type { Balancer, BalancerName } from './balancer.js';
+
+/** One backend endpoint. Transport packages extend it with their endpoint fields. */
+export interface PoolNode {
+  id: string;
+}
+
+/** What `create` is given besides the node. */
+export interface CreateContext {
+  /** Aborted when `createTimeoutMs` passes or the pool closes: stop connecting and reject. */
+  signal: AbortSignal;
+  /**
+   * Retire this connection, at any time during or after create: it is never handed to a new
+   * lease, and is destroyed at once when no lease holds it, else when its last lease ends.
+   * For peer-closed sockets, GOAWAY, 'error' events on idle clients.
+   */
+  invalidate(reason?: unknown): void;
+}
+
+export interface ValidateContext<N> {
+  signal: AbortSignal;
+  node: N;
+  reason: 'acquire' | 'release' | 'idle';
+}
+
+/** How the pool makes, checks and disposes of connections. */
+export interface ConnectionFactory<C, N extends PoolNode = PoolNode> {
+  create(node: N, ctx: CreateContext): Promise<C>;
+  destroy(connection: C, node: N): Promise<void> | void;
+  validate?(connection: C, ctx: ValidateContext<N>): Promise<boolean> | boolean;
+  /** Runs before a connection goes back to idle; a throw destroys the connection. */
+  reset?(connection: C, node: N): Promise<void> | void;
+  /** Used by `pool.use`: true when the error means the connection must not be reused. */
+  isBroken?(error: unknown, connection: C): boolean;
+  /**
+   * Lease cap of one connection, when the transport learns it after connecting (HTTP/2
+   * SETTINGS_MAX_CONCURRENT_STREAMS). Consulted after create and after each lease ends;
+   * clamped to [1, maxLeasesPerConnection].
+   */
+  maxLeases?(connection: C, node: N): number;
+}
+
+export interface PartitionOptions {
+  /** Hard cap on leases of this partition held at once. */
+  max: number;
+  /** Default priority of acquires naming this partition; default 0. */
+  priority?: number;
+}
+
+export interface CreateRetryOptions {
+  /** Tries in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive create or validation failures that open a node's circuit. */
+  failureThreshold: number;
+  /** How long the circuit stays open before one trial create is let through. */
+  cooldownMs: number;
+}
+
+export interface PoolOptions<C, N extends PoolNode = PoolNode> {
+  factory: ConnectionFactory<C, N>;
+  /** Default: one node `{ id: 'default' }`. */
+  nodes?: N[];
+  /** Idle connections kept warm per node by the maintainer; default 0. */
+  minIdlePerNode?: number;
+  /** Connections per node, creating and closing ones included; default 10. */
+  maxPerNode?: number;
+  /** Connections across all nodes; default Infinity. */
+  maxTotal?: number;
+  /** Leases one connection may carry at once; default 1 (exclusive). */
+  maxLeasesPerConnection?: number;
+  /** Waiters allowed at once; past it acquire fails QUEUE_FULL. Default Infinity. */
+  maxWaiting?: number;
+  /** Default 30_000 ms. */
+  acquireTimeoutMs?: number;
+  /** Aborts the factory's signal after this long; default 10_000 ms. */
+  createTimeoutMs?: number;
+  /** Idle connections above minIdlePerNode are closed after this long; default 300_000 ms; 0 = never. */
+  idleTimeoutMs?: number;
+  /** Connections are recycled (when idle) after this long; default 3_600_000 ms; 0 = never. */
+  maxLifetimeMs?: number;
+  /** Random amount taken off each connection's lifetime; default min(maxLifetimeMs/10, 30_000) ms. */
+  lifetimeJitterMs?: number;
+  /** Leases a connection serves before it is recycled; default Infinity. */
+  maxUses?: number;
+  /** Validate before handing out; default { idleForMs: 500 } (only connections idle that long). */
+  validateOnAcquire?: boolean | { idleForMs: number };
+  /** Validate when a lease ends; default false. */
+  validateOnRelease?: boolean;
+  /** Interval of background validation of idle connections; default 30_000 ms; 0 = off. */
+  healthCheckIntervalMs?: number;
+  /** Which idle connection is reused first; default 'lifo' (warm connections, idle ones age out). */
+  idleOrder?: 'lifo' | 'fifo';
+  /** Named operation types with their own hard caps. */
+  partitions?: Record<string, PartitionOptions>;
+  /** Node selection; default 'p2c'. */
+  balancer?: BalancerName | Balancer<N>;
+  /** Default { attempts: 3, baseDelayMs: 100, maxDelayMs: 5_000 }. */
+  createRetry?: CreateRetryOptions;
+  /** Default { failureThreshold: 5, cooldownMs: 10_000 }; false = off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /** Emit 'leak' for leases held longer than this; default 0 = off. */
+  leakDetectionMs?: number;
+  /** A waiter's priority grows by one for each this many ms it waits; default 1_000 ms. */
+  priorityAgingMs?: number;
+  /** Time source; default the system clock. */
+  clock?: Clock;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions<C, N extends PoolNode> {
+  factory: ConnectionFactory<C, N>;
+  nodes: N[];
+  minIdlePerNode: number;
+  maxPerNode: number;
+  maxTotal: number;
+  maxLeasesPerConnection: number;
+  maxWaiting: number;
+  acquireTimeoutMs: number;
+  createTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  lifetimeJitterMs: number;
+  maxUses: number;
+  /** -1 = never validate on acquire; else validate connections idle at least this long. */
+  validateIdleForMs: number;
+  validateOnRelease: boolean;
+  healthCheckIntervalMs: number;
+  idleOrder: 'lifo' | 'fifo';
+  partitions: Record<string, PartitionOptions>;
+  balancer: BalancerName | Balancer<N>;
+  createRetry: CreateRetryOptions;
+  circuitBreaker: CircuitBreakerOptions | false;
+  leakDetectionMs: number;
+  priorityAgingMs: number;
+  clock: Clock;
+}
+
+export function invalidOption(option: string, value: unknown, rule: string): PoolError {
+  let shown: string;
+  try {
+    shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shown}, ${rule}`);
+}
+
+export function checkNumber(
+  option: string,
+  value: unknown,
+  rule: { min: number; integer?: boolean; allowInfinity?: boolean },
+): number {
+  const isOk =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    value >= rule.min &&
+    (value === Infinity ? rule.allowInfinity === true : !rule.integer || Number.isInteger(value));
+  if (!isOk) {
+    const kind = rule.integer ? 'an integer' : 'a number';
+    const infinity = rule.allowInfinity ? ' (or Infinity)' : value === Infinity ? ', finite' : '';
+    throw invalidOption(option, value, `must be ${kind} >= ${rule.min}${infinity}`);
+  }
+  return value;
+}
+
+function optional<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+const BALANCERS: readonly string[] = ['round-robin', 'least-connections', 'p2c', 'random'];
+
+export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>): ResolvedOptions<C, N> {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'must be an object');
+  const { factory } = options;
+  if (factory === null || typeof factory !== 'object') throw invalidOption('factory', factory, 'must be an object with create and destroy');
+  for (const method of ['create', 'destroy'] as const) {
+    if (typeof factory[method] !== 'function') throw invalidOption(`factory.${method}`, factory[method], 'must be a function');
+  }
+  for (const method of ['validate', 'reset', 'isBroken', 'maxLeases'] as const) {
+    if (factory[method] !== undefined && typeof factory[method] !== 'function') {
+      throw invalidOption(`factory.${method}`, factory[method], 'must be a function when given');
+    }
+  }
+
+  const nodes = optional(options.nodes, [{ id: 'default' } as N]);
+  if (!Array.isArray(nodes)) throw invalidOption('nodes', nodes, 'must be an array of { id }');
+  const seen = new Set<string>();
+  nodes.forEach((node, index) => checkNode(node, `nodes[${index}]`, seen));
+
+  const maxPerNode = checkNumber('maxPerNode', optional(options.maxPerNode, 10), { min: 1, integer: true });
+  const minIdlePerNode = checkNumber('minIdlePerNode', optional(options.minIdlePerNode, 0), { min: 0, integer: true });
+  if (minIdlePerNode > maxPerNode) throw invalidOption('minIdlePerNode', minIdlePerNode, `must be <= maxPerNode (${maxPerNode})`);
+  const maxLifetimeMs = checkNumber('maxLifetimeMs', optional(options.maxLifetimeMs, 3_600_000), { min: 0 });
+  const lifetimeJitterMs = checkNumber(
+    'lifetimeJitterMs',
+    optional(options.lifetimeJitterMs, Math.min(maxLifetimeMs / 10, 30_000)),
+    { min: 0 },
+  );
+  if (maxLifetimeMs > 0 && lifetimeJitterMs >= maxLifetimeMs) {
+    throw invalidOption('lifetimeJitterMs', lifetimeJitterMs, `must be < maxLifetimeMs (${maxLifetimeMs})`);
+  }
+
+  return {
+    factory,
+    nodes: [...nodes],
+    minIdlePerNode,
+    maxPerNode,
+    maxTotal: checkNumber('maxTotal', optional(options.maxTotal, Infinity), { min: 1, integer: true, allowInfinity: true }),
+    maxLeasesPerConnection: checkNumber('maxLeasesPerConnection', optional(options.maxLeasesPerConnection, 1), { min: 1, integer: true }),
+    maxWaiting: checkNumber('maxWaiting', optional(options.maxWaiting, Infinity), { min: 0, integer: true, allowInfinity: true }),
+    acquireTimeoutMs: checkNumber('acquireTimeoutMs', optional(options.acquireTimeoutMs, 30_000), { min: 1, allowInfinity: true }),
+    createTimeoutMs: checkNumber('createTimeoutMs', optional(options.createTimeoutMs, 10_000), { min: 1, allowInfinity: true }),
+    idleTimeoutMs: checkNumber('idleTimeoutMs', optional(options.idleTimeoutMs, 300_000), { min: 0 }),
+    maxLifetimeMs,
+    lifetimeJitterMs: maxLifetimeMs === 0 ? 0 : lifetimeJitterMs,
+    maxUses: checkNumber('maxUses', optional(options.maxUses, Infinity), { min: 1, integer: true, allowInfinity: true }),
+    validateIdleForMs: resolveValidateOnAcquire(optional(options.validateOnAcquire, { idleForMs: 500 })),
+    validateOnRelease: checkBoolean('validateOnRelease', optional(options.validateOnRelease, false)),
+    healthCheckIntervalMs: checkNumber('healthCheckIntervalMs', optional(options.healthCheckIntervalMs, 30_000), { min: 0 }),
+    idleOrder: checkOneOf('idleOrder', optional(options.idleOrder, 'lifo'), ['lifo', 'fifo'] as const),
+    partitions: resolvePartitions(options.partitions),
+    balancer: resolveBalancer(optional<BalancerName | Balancer<N>>(options.balancer, 'p2c')),
+    createRetry: resolveCreateRetry(optional(options.createRetry, { attempts: 3, baseDelayMs: 100, maxDelayMs: 5_000 })),
+    circuitBreaker: resolveCircuitBreaker(optional(options.circuitBreaker, { failureThreshold: 5, cooldownMs: 10_000 })),
+    leakDetectionMs: checkNumber('leakDetectionMs', optional(options.leakDetectionMs, 0), { min: 0 }),
+    priorityAgingMs: checkNumber('priorityAgingMs', optional(options.priorityAgingMs, 1_000), { min: 1, allowInfinity: true }),
+    clock: resolveClock(optional(options.clock, systemClock)),
+  };
+}
+
+export function checkNode<N extends PoolNode>(node: N, option: string, seen: Set<string>): void {
+  if (node === null || typeof node !== 'object') throw invalidOption(option, node, 'must be an object with an id');
+  if (typeof node.id !== 'string' || node.id.length === 0) throw invalidOption(`${option}.id`, node.id, 'must be a non-empty string');
+  if (seen.has(node.id)) throw invalidOption(`${option}.id`, node.id, 'must be unique among the nodes');
+  const weight = (node as { weight?: unknown }).weight;
+  if (weight !== undefined) checkNumber(`${option}.weight`, weight, { min: 0 });
+  seen.add(node.id);
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidOption(option, value, 'must be true or false');
+  return value;
+}
+
+function checkOneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw invalidOption(option, value, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function resolveValidateOnAcquire(value: unknown): number {
+  if (value === true) return 0;
+  if (value === false) return -1;
+  if (value !== null && typeof value === 'object') {
+    return checkNumber('validateOnAcquire.idleForMs', (value as { idleForMs?: unknown }).idleForMs, { min: 0 });
+  }
+  throw invalidOption('validateOnAcquire', value, 'must be a boolean or { idleForMs }');
+}
+
+function resolvePartitions(value: unknown): Record<string, PartitionOptions> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidOption('partitions', value, 'must be an object of { max, priority? } by name');
+  }
+  const partitions: Record<string, PartitionOptions> = {};
+  for (const [name, partition] of Object.entries(value as Record<string, unknown>)) {
+    if (partition === null || typeof partition !== 'object') throw invalidOption(`partitions.${name}`, partition, 'must be { max, priority? }');
+    const { max, priority } = partition as { max?: unknown; priority?: unknown };
+    partitions[name] = {
+      max: checkNumber(`partitions.${name}.max`, max, { min: 1, integer: true }),
+      priority: priority === undefined ? 0 : checkNumber(`partitions.${name}.priority`, priority, { min: -Number.MAX_SAFE_INTEGER }),
+    };
+  }
+  return partitions;
+}
+
+function resolveBalancer<N extends PoolNode>(value: unknown): BalancerName | Balancer<N> {
+  if (typeof value === 'function') return value as Balancer<N>;
+  if (typeof value === 'string' && BALANCERS.includes(value)) return value as BalancerName;
+  throw invalidOption('balancer', value, `must be one of ${BALANCERS.join(', ')} or a function`);
+}
+
+function resolveCreateRetry(value: unknown): CreateRetryOptions {
+  if (value === null || typeof value !== 'object') throw invalidOption('createRetry', value, 'must be { attempts, baseDelayMs, maxDelayMs }');
+  const { attempts, baseDelayMs, maxDelayMs } = value as Record<string, unknown>;
+  const resolved = {
+    attempts: checkNumber('createRetry.attempts', attempts, { min: 1, integer: true }),
+    baseDelayMs: checkNumber('createRetry.baseDelayMs', baseDelayMs, { min: 0 }),
+    maxDelayMs: checkNumber('createRetry.maxDelayMs', maxDelayMs, { min: 0 }),
+  };
+  if (resolved.maxDelayMs < resolved.baseDelayMs) {
+    throw invalidOption('createRetry.maxDelayMs', resolved.maxDelayMs, `must be >= createRetry.baseDelayMs (${resolved.baseDelayMs})`);
+  }
+  return resolved;
+}
+
+function resolveCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
+  if (value === false) return false;
+  if (value === null || typeof value !== 'object') throw invalidOption('circuitBreaker', value, 'must be { failureThreshold, cooldownMs } or false');
+  const { failureThreshold, cooldownMs } = value as Record<string, unknown>;
+  return {
+    failureThreshold: checkNumber('circuitBreaker.failureThreshold', failureThreshold, { min: 1, integer: true }),
+    cooldownMs: checkNumber('circuitBreaker.cooldownMs', cooldownMs, { min: 0 }),
+  };
+}
+
+function resolveClock(value: unknown): Clock {
+  const clock = value as Partial<Clock> | null;
+  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidOption('clock', value, 'must have now(), setTimeout() and clearTimeout()');
+  }
+  return clock as Clock;
+}

@@ -1,0 +1,21 @@
+import type { PoolNode } from './options.js';
+import type { ConnectionPool } from './pool.js';
+import type { Waiter } from './waiters.js';
+
+/** Says what was full for a waiter that timed out: the first thing a user needs to tune. */
+export function describeShortage<C, N extends PoolNode>(pool: ConnectionPool<C, N>, waiter: Waiter<C, N>): string {
+  const { maxPerNode, maxTotal, maxLeasesPerConnection } = pool.options;
+  const parts: string[] = [];
+  if (waiter.partition && !waiter.partition.hasRoom) {
+    parts.push(`partition '${waiter.partition.name}' at its max of ${waiter.partition.max} leases`);
+  }
+  if (waiter.node) {
+    const node = waiter.node;
+    parts.push(`node '${node.id}' has ${node.total}/${maxPerNode} connections (${node.active} active, ${node.creating} creating, circuit ${node.circuit})`);
+  } else {
+    parts.push(`${pool.total}${maxTotal === Infinity ? '' : `/${maxTotal}`} connections over ${pool.nodeList.length} node(s) (${pool.active} active, ${pool.creating} creating, maxPerNode ${maxPerNode})`);
+  }
+  if (maxLeasesPerConnection > 1) parts.push(`${pool.leases} leases at up to ${maxLeasesPerConnection} per connection`);
+  parts.push(`${pool.waiters.size} waiting`);
+  return parts.join('; ');
+}

@@ -1,0 +1,3 @@
+export { FakeClock, flushPromises } from './clock.js';
+export { trackingFactory } from './tracking.js';
+export type { FakeConnection, TrackingFactory, TrackingOptions } from './tracking.js';

@@ -133,8 +133,9 @@ export class NodeSelector<C, N extends PoolNode> {
   }
 }
 
+/** In-flight work per unit of weight; creates under way count, as they are about to carry leases. */
 function load<C, N extends PoolNode>(node: NodeState<C, N>): number {
-  return node.weight > 0 ? node.leases / node.weight : Infinity;
+  return node.weight > 0 ? (node.leases + node.creating) / node.weight : Infinity;
 }
 
 function leastLoaded<C, N extends PoolNode>(nodes: readonly NodeState<C, N>[], canServe: NodePredicate<C, N>): NodeState<C, N> | undefined {

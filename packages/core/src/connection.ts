@@ -21,8 +21,8 @@ export class PooledConnection<C, N extends PoolNode> {
   /** Retired: never handed to a new lease, destroyed when its last lease ends. */
   isRetired = false;
   retiredBecause: unknown = undefined;
-  /** A waiter this connection is held for while it is being validated. */
-  validatingFor: Waiter<C, N> | undefined = undefined;
+  /** The waiter a create is under way for; it fails over or gets CREATE_FAILED if the create fails. */
+  sponsor: Waiter<C, N> | undefined = undefined;
 
   // Links of the node's list of connections with spare lease capacity.
   isAvailable = false;

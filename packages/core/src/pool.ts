@@ -246,7 +246,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
 
   needsValidation(record: PooledConnection<C, N>, now: number): boolean {
     const idleForMs = this.options.validateIdleForMs;
-    return idleForMs >= 0 && record.leases === 0 && this.options.factory.validate !== undefined && now - record.idleSince >= idleForMs;
+    // A connection that never served a lease has just proven itself by connecting.
+    return idleForMs >= 0 && record.leases === 0 && record.useCount > 0 && this.options.factory.validate !== undefined && now - record.idleSince >= idleForMs;
   }
 
   private grant(
@@ -416,11 +417,25 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
       }
     }
     if (!node.isSelectable || !node.mayCreate || node.total >= this.options.maxPerNode) return;
+    if (this.claimCreate(node, waiter)) return;
     if (this.total >= this.options.maxTotal) {
       this.evictIdleElsewhere(waiter, node);
       return;
     }
     this.startCreate(node, waiter);
+  }
+
+  /** A warm-up create already under way on the node serves the waiter instead of a new one. */
+  private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
+    if (node.creating === 0) return false;
+    for (const record of node.connections) {
+      if (record.state === 'creating' && record.sponsor === undefined) {
+        record.sponsor = waiter;
+        waiter.hasPendingCreate = true;
+        return true;
+      }
+    }
+    return false;
   }
 
   private readonly canCreateOn: NodePredicate<C, N> = (node) => {
@@ -506,10 +521,11 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     this.creating++;
     if (node.circuit === 'half-open') node.isTrialInFlight = true;
     if (sponsor) sponsor.hasPendingCreate = true;
-    void this.runCreate(record, sponsor);
+    record.sponsor = sponsor;
+    void this.runCreate(record);
   }
 
-  private async runCreate(record: PooledConnection<C, N>, sponsor: Waiter<C, N> | undefined): Promise<void> {
+  private async runCreate(record: PooledConnection<C, N>): Promise<void> {
     const node = record.node;
     const { factory, createRetry } = this.options;
     for (let attempt = 1; ; attempt++) {
@@ -534,6 +550,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
         this.createControllers.delete(record);
       }
       const now = this.clock.now();
+      const sponsor = record.sponsor;
       if (error === undefined) {
         this.onCreated(record, sponsor, now, now - started);
         return;
@@ -558,6 +575,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
         }
       }
       this.forgetRecord(record);
+      record.sponsor = undefined;
       if (sponsor) {
         sponsor.hasPendingCreate = false;
         if (!sponsor.isSettled) this.onSponsorFailed(sponsor, node, error);
@@ -577,6 +595,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     this.createMs.record(durationMs);
     this.recordSuccess(node);
     this.emit('create', { node: node.id, durationMs });
+    record.sponsor = undefined;
     if (sponsor) sponsor.hasPendingCreate = false;
     const retirement = this.retirementReason(record, now);
     if (retirement !== undefined) {

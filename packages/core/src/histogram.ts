@@ -63,7 +63,7 @@ export class Histogram {
     let seen = 0;
     for (let bucket = 0; bucket < this.counts.length; bucket++) {
       seen += this.counts[bucket]!;
-      if (seen >= rank) return Math.min(upperBoundOf(bucket) / UNITS_PER_MS, this.max);
+      if (seen >= rank) return bucket === 0 ? 0 : Math.min(upperBoundOf(bucket) / UNITS_PER_MS, this.max);
     }
     return this.max;
   }

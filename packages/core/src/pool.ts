@@ -89,7 +89,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   private deadlineAt = Infinity;
   private readonly watchers = new Set<() => void>();
   readonly createControllers = new Map<PooledConnection<C, N>, AbortController>();
-  private readonly retryTimers = new Set<{ timer: ClockTimer; wake: () => void }>();
+  /** Backoff sleeps between create attempts, by connection, so shutdown can cut them short. */
+  private readonly retrySleeps = new Map<PooledConnection<C, N>, { timer: ClockTimer; wake: () => void }>();
   /** Time of the current pump, read by the node predicates below (bound once, no closure per call). */
   private now = 0;
 
@@ -570,7 +571,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
       if (attempt < createRetry.attempts && sponsorWaits && !this.isWindingDown(node) && node.circuit === 'closed') {
         const delay = Math.random() * Math.min(createRetry.maxDelayMs, createRetry.baseDelayMs * 2 ** (attempt - 1));
         if (now + delay < sponsor.deadline) {
-          await this.sleep(delay);
+          await this.backoff(record, delay);
           if (!sponsor.isSettled && !this.isWindingDown(node) && node.circuit === 'closed') continue;
         }
       }
@@ -660,17 +661,24 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
       .catch((error: unknown) => this.emit('error', { error, during: 'destroy', node: node.id }));
   }
 
-  sleep(ms: number): Promise<void> {
+  private backoff(record: PooledConnection<C, N>, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const entry = {
-        timer: setUnrefTimeout(this.clock, () => {
-          this.retryTimers.delete(entry);
-          resolve();
-        }, ms),
-        wake: resolve,
+      const wake = (): void => {
+        this.retrySleeps.delete(record);
+        resolve();
       };
-      this.retryTimers.add(entry);
+      this.retrySleeps.set(record, { timer: setUnrefTimeout(this.clock, wake, ms), wake });
     });
+  }
+
+  /** Ends a create under way: aborts the attempt in flight or cuts its backoff short. */
+  private abortCreate(record: PooledConnection<C, N>): void {
+    this.createControllers.get(record)?.abort(new PoolError('POOL_CLOSED', 'The pool closed while connecting'));
+    const sleep = this.retrySleeps.get(record);
+    if (sleep) {
+      this.clock.clearTimeout(sleep.timer);
+      sleep.wake();
+    }
   }
 
   // ---- retiring and destroying ----
@@ -910,7 +918,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
 
   private retireForShutdown(record: PooledConnection<C, N>, reason: DestroyReason): void {
     if (record.state === 'creating') {
-      this.createControllers.get(record)?.abort(new PoolError('POOL_CLOSED', 'The pool closed while connecting'));
+      this.abortCreate(record);
       return;
     }
     record.isRetired = true;
@@ -927,11 +935,6 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     if (this.deadlineTimer) this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.waiters.forEach((waiter) => this.failWaiter(waiter, new PoolError('POOL_CLOSED', 'The pool was drained while this acquire waited')));
-    for (const entry of this.retryTimers) {
-      this.clock.clearTimeout(entry.timer);
-      entry.wake();
-    }
-    this.retryTimers.clear();
     const timeoutMs = options?.timeoutMs ?? Infinity;
     this.drainPromise = (async () => {
       const nodes = new Set<NodeState<C, N>>();

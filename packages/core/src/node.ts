@@ -30,8 +30,7 @@ export class NodeState<C, N extends PoolNode> {
 
   constructor(readonly node: N) {
     this.id = node.id;
-    const weight = (node as { weight?: number }).weight;
-    this.weight = weight ?? 1;
+    this.weight = node.weight ?? 1;
   }
 
   get total(): number {

@@ -6,6 +6,8 @@ import type { Balancer, BalancerName } from './balancer.js';
 /** One backend endpoint. Transport packages extend it with their endpoint fields. */
 export interface PoolNode {
   id: string;
+  /** Relative share of new connections and affinity keys (round-robin, random, p2c, affinity); default 1. */
+  weight?: number;
 }
 
 /** What `create` is given besides the node. */
@@ -240,8 +242,7 @@ export function checkNode<N extends PoolNode>(node: N, option: string, seen: Set
   if (node === null || typeof node !== 'object') throw invalidOption(option, node, 'must be an object with an id');
   if (typeof node.id !== 'string' || node.id.length === 0) throw invalidOption(`${option}.id`, node.id, 'must be a non-empty string');
   if (seen.has(node.id)) throw invalidOption(`${option}.id`, node.id, 'must be unique among the nodes');
-  const weight = (node as { weight?: unknown }).weight;
-  if (weight !== undefined) checkNumber(`${option}.weight`, weight, { min: 0 });
+  if (node.weight !== undefined) checkNumber(`${option}.weight`, node.weight, { min: 0 });
   seen.add(node.id);
 }
 

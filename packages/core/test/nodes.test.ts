@@ -199,7 +199,7 @@ describe('nodes', () => {
 
 describe('balancers and affinity', () => {
   it('round-robin rotates and honours weights', async () => {
-    const pool = createPool({ factory: trackingFactory(), nodes: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }] as PoolNode[], balancer: 'round-robin', maxPerNode: 100 });
+    const pool = createPool({ factory: trackingFactory(), nodes: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }], balancer: 'round-robin', maxPerNode: 100 });
     const leases = await Promise.all(Array.from({ length: 40 }, () => pool.acquire()));
     const counts = countBy(leases.map((lease) => lease.node.id));
     expect(counts).toEqual({ a: 30, b: 10 });
@@ -219,7 +219,7 @@ describe('balancers and affinity', () => {
   });
 
   it('random honours weights roughly', async () => {
-    const pool = createPool({ factory: trackingFactory(), nodes: [{ id: 'a', weight: 9 }, { id: 'b', weight: 1 }] as PoolNode[], balancer: 'random', maxPerNode: 1000 });
+    const pool = createPool({ factory: trackingFactory(), nodes: [{ id: 'a', weight: 9 }, { id: 'b', weight: 1 }], balancer: 'random', maxPerNode: 1000 });
     const leases = await Promise.all(Array.from({ length: 500 }, () => pool.acquire()));
     const counts = countBy(leases.map((lease) => lease.node.id));
     expect(counts.a).toBeGreaterThan(380);

@@ -169,7 +169,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
         signal.addEventListener('abort', waiter.abortListener, { once: true });
       }
       if (waiter.deadline < this.deadlineAt) this.armDeadline(waiter.deadline, now);
-      this.pump();
+      this.pump(now);
     });
   }
 
@@ -312,7 +312,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     const { factory } = this.options;
     if (factory.reset !== undefined || this.options.validateOnRelease) return this.recycle(record);
     this.makeIdle(record, now, true);
-    this.afterChange();
+    this.afterChange(now);
     return RESOLVED;
   }
 
@@ -358,7 +358,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   // ---- dispatch: capacity to waiters ----
 
   /** Hands freed capacity to waiters, in priority and arrival order, skipping those that cannot be served. */
-  pump(): void {
+  pump(now?: number): void {
+    if (this.waiters.size === 0 || this.isSaturated()) return;
     if (this.isPumping) {
       this.isPumpRequested = true;
       return;
@@ -367,24 +368,29 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     try {
       do {
         this.isPumpRequested = false;
-        if (this.waiters.size > 0) this.serveWaiters();
-      } while (this.isPumpRequested);
+        this.serveWaiters(now ?? this.clock.now());
+        now = undefined;
+      } while (this.isPumpRequested && this.waiters.size > 0);
     } finally {
       this.isPumping = false;
     }
   }
 
-  private serveWaiters(): void {
-    const now = this.clock.now();
+  /** Nothing free, nothing to create, nothing failing: no waiter can be served now. */
+  private isSaturated(): boolean {
+    const nodeCount = this.nodeList.length;
+    return this.available === 0 && this.openCircuits === 0 && nodeCount > 0 &&
+      (this.total >= this.options.maxTotal || this.total >= this.options.maxPerNode * nodeCount);
+  }
+
+  private serveWaiters(now: number): void {
     this.now = now;
-    const { maxTotal, maxPerNode } = this.options;
     const waiters = this.waiters;
     waiters.startIteration();
     for (let waiter = waiters.advance(now); waiter !== undefined; waiter = waiters.advance(now)) {
       if (waiter.validating !== undefined) continue;
       if (waiter.partition !== undefined && !waiter.partition.hasRoom) continue;
-      // Nothing free, nothing to create, nothing failing: no later waiter can be served either.
-      if (this.available === 0 && this.openCircuits === 0 && this.nodeList.length > 0 && (this.total >= maxTotal || this.total >= maxPerNode * this.nodeList.length)) break;
+      if (this.isSaturated()) break;
       const record = this.findAvailable(waiter.node, waiter.affinityKey, waiter.failedNodes, now);
       if (record !== undefined) {
         if (this.needsValidation(record, now)) this.validateFor(waiter, record);
@@ -773,8 +779,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   }
 
   /** After any change of capacity: serve waiters, then wake whoever waits for a quiet state. */
-  afterChange(): void {
-    this.pump();
+  afterChange(now?: number): void {
+    this.pump(now);
     if (this.watchers.size > 0) for (const check of this.watchers) check();
   }
 

@@ -1,0 +1,32 @@
+import type { PoolEventName, PoolEvents } from '@pool/core';
+import type { TcpPool } from '@pool/tcp';
+
+/** Polls `condition` every 5 ms; rejects with `what` when it is still false after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Records every payload of `event` emitted by `pool` from now on. */
+export function recordEvents<E extends PoolEventName>(pool: TcpPool, event: E): PoolEvents[E][] {
+  const seen: PoolEvents[E][] = [];
+  pool.on(event, (payload) => {
+    seen.push(payload);
+  });
+  return seen;
+}
+
+/** Runs `fn` and returns what it rejected with; fails when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, got a value');
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

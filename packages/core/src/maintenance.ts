@@ -88,7 +88,7 @@ export class Maintainer<C, N extends PoolNode> {
     for (const node of pool.nodeList) {
       node.refreshCircuit(now, circuitBreaker);
       while (node.idle + node.creating < minIdlePerNode && node.total < maxPerNode && pool.total < maxTotal && node.isSelectable && node.mayCreate) {
-        pool.startCreate(node, undefined);
+        pool.creator.start(node, undefined);
       }
     }
   }

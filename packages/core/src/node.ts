@@ -45,6 +45,37 @@ export class NodeState<C, N extends PoolNode> {
     }
   }
 
+  /** A create succeeded; true when that closed the circuit. */
+  recordSuccess(): boolean {
+    this.consecutiveFailures = 0;
+    this.lastError = undefined;
+    this.isTrialInFlight = false;
+    if (this.circuit === 'closed') return false;
+    this.circuit = 'closed';
+    return true;
+  }
+
+  /**
+   * A create failed. Opens the circuit at the threshold ('opened'), or again after a failed
+   * half-open trial ('reopened').
+   */
+  recordFailure(now: number, breaker: CircuitBreakerOptions | false): 'opened' | 'reopened' | undefined {
+    this.isTrialInFlight = false;
+    if (!breaker) return undefined;
+    this.consecutiveFailures++;
+    if (this.circuit === 'half-open') {
+      this.circuit = 'open';
+      this.openedAt = now;
+      return 'reopened';
+    }
+    if (this.circuit === 'closed' && this.consecutiveFailures >= breaker.failureThreshold) {
+      this.circuit = 'open';
+      this.openedAt = now;
+      return 'opened';
+    }
+    return undefined;
+  }
+
   /** True when the circuit lets a create through now (a half-open one lets exactly one). */
   get mayCreate(): boolean {
     return this.circuit === 'closed' || (this.circuit === 'half-open' && !this.isTrialInFlight);

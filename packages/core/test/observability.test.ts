@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPool, type PoolEventName } from '@pool/core';
-import { FakeClock, flushPromises, trackingFactory } from '@pool/testkit';
+import { FakeClock, trackingFactory } from '@pool/testkit';
 
 describe('stats', () => {
   it('is plain JSON data with wait and create percentiles', async () => {

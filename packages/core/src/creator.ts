@@ -1,0 +1,179 @@
+import { abortAfter, raceAbort } from './abort.js';
+import { type ClockTimer, setUnrefTimeout } from './clock.js';
+import { PooledConnection } from './connection.js';
+import { PoolError, describeError } from './errors.js';
+import type { NodeState } from './node.js';
+import type { PoolNode } from './options.js';
+import type { ConnectionPool } from './pool.js';
+import type { Waiter } from './waiters.js';
+
+/**
+ * Creates connections: create timeouts, retries with full-jitter backoff, the circuit breaker's
+ * bookkeeping, and failover or CREATE_FAILED for the waiter a create was started for.
+ */
+export class ConnectionCreator<C, N extends PoolNode> {
+  private readonly attempts = new Map<PooledConnection<C, N>, AbortController>();
+  private readonly backoffs = new Map<PooledConnection<C, N>, { timer: ClockTimer; wake: () => void }>();
+
+  constructor(private readonly pool: ConnectionPool<C, N>) {}
+
+  /** Starts a create on `node`, counted against its limits from now on; `sponsor` is the waiter it is for. */
+  start(node: NodeState<C, N>, sponsor: Waiter<C, N> | undefined): void {
+    const pool = this.pool;
+    const record = new PooledConnection<C, N>(node, pool.options.maxLeasesPerConnection);
+    node.connections.add(record);
+    pool.total++;
+    node.creating++;
+    pool.creating++;
+    if (node.circuit === 'half-open') node.isTrialInFlight = true;
+    if (sponsor) sponsor.hasPendingCreate = true;
+    record.sponsor = sponsor;
+    void this.run(record);
+  }
+
+  /** Ends a create under way: aborts the attempt in flight or cuts its backoff short. */
+  abort(record: PooledConnection<C, N>): void {
+    this.attempts.get(record)?.abort(new PoolError('POOL_CLOSED', 'The pool closed while connecting'));
+    const backoff = this.backoffs.get(record);
+    if (backoff) {
+      this.pool.clock.clearTimeout(backoff.timer);
+      backoff.wake();
+    }
+  }
+
+  private async run(record: PooledConnection<C, N>): Promise<void> {
+    const pool = this.pool;
+    const node = record.node;
+    const { createRetry } = pool.options;
+    for (let attempt = 1; ; attempt++) {
+      const started = pool.clock.now();
+      const error = await this.attempt(record);
+      const now = pool.clock.now();
+      const sponsor = record.sponsor;
+      if (error === undefined) {
+        this.onCreated(record, now, now - started);
+        return;
+      }
+      if (pool.isWindingDown(node)) {
+        // Aborted by drain or node removal: not a failure of the node.
+        this.abandon(record);
+        pool.afterChange();
+        return;
+      }
+      pool.counters.createFailures++;
+      node.lastError = describeError(error);
+      pool.emit('createError', { node: node.id, error, attempt });
+      this.recordFailure(node, now);
+      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node)) {
+        const delay = Math.random() * Math.min(createRetry.maxDelayMs, createRetry.baseDelayMs * 2 ** (attempt - 1));
+        if (now + delay < sponsor.deadline) {
+          await this.backoff(record, delay);
+          if (this.mayRetry(sponsor, node)) continue;
+        }
+      }
+      this.abandon(record);
+      if (sponsor !== undefined && !sponsor.isSettled) this.onSponsorFailed(sponsor, node, error);
+      pool.afterChange();
+      return;
+    }
+  }
+
+  /** One call of factory.create, bounded by createTimeoutMs; resolves with the error, if any. */
+  private async attempt(record: PooledConnection<C, N>): Promise<unknown> {
+    const pool = this.pool;
+    const node = record.node;
+    const { factory } = pool.options;
+    const controller = new AbortController();
+    this.attempts.set(record, controller);
+    const timer = abortAfter(pool.clock, controller, pool.options.createTimeoutMs, 'create');
+    try {
+      const context = { signal: controller.signal, invalidate: (reason?: unknown) => pool.invalidate(record, reason) };
+      const creating = Promise.resolve().then(() => factory.create(node.node, context));
+      record.connection = await raceAbort(creating, controller.signal, (late) => this.disposeStray(late, node));
+      if (record.isRetired) throw record.retiredBecause ?? new Error('The connection was invalidated while it was created');
+      return undefined;
+    } catch (error) {
+      if (record.connection !== undefined) this.disposeStray(record.connection, node);
+      record.connection = undefined;
+      record.isRetired = false;
+      return error;
+    } finally {
+      if (timer) pool.clock.clearTimeout(timer);
+      this.attempts.delete(record);
+    }
+  }
+
+  private mayRetry(sponsor: Waiter<C, N>, node: NodeState<C, N>): boolean {
+    return !sponsor.isSettled && !this.pool.isWindingDown(node) && node.circuit === 'closed';
+  }
+
+  private onCreated(record: PooledConnection<C, N>, now: number, durationMs: number): void {
+    const pool = this.pool;
+    const node = record.node;
+    const { maxLifetimeMs, lifetimeJitterMs } = pool.options;
+    record.createdAt = now;
+    record.lastValidatedAt = now;
+    record.expiresAt = maxLifetimeMs > 0 ? now + maxLifetimeMs - Math.random() * lifetimeJitterMs : Infinity;
+    pool.counters.created++;
+    pool.createMs.record(durationMs);
+    if (node.recordSuccess()) {
+      pool.openCircuits--;
+      pool.emit('circuitClose', { node: node.id });
+    }
+    pool.emit('create', { node: node.id, durationMs });
+    if (record.sponsor) record.sponsor.hasPendingCreate = false;
+    record.sponsor = undefined;
+    const retirement = pool.retirementReason(record, now);
+    if (retirement !== undefined) {
+      void pool.destroy(record, retirement, undefined);
+      return;
+    }
+    pool.refreshMaxLeases(record);
+    pool.makeIdle(record, now, true);
+    pool.afterChange();
+  }
+
+  /** Drops a create that will not be retried; its sponsor may start another. */
+  private abandon(record: PooledConnection<C, N>): void {
+    this.pool.forgetRecord(record);
+    if (record.sponsor) record.sponsor.hasPendingCreate = false;
+    record.sponsor = undefined;
+  }
+
+  private recordFailure(node: NodeState<C, N>, now: number): void {
+    const transition = node.recordFailure(now, this.pool.options.circuitBreaker);
+    if (transition === undefined) return;
+    if (transition === 'opened') this.pool.openCircuits++;
+    this.pool.emit('circuitOpen', { node: node.id, failures: node.consecutiveFailures });
+  }
+
+  /** The create started for this waiter failed for good: fail over to another node, or fail it. */
+  private onSponsorFailed(waiter: Waiter<C, N>, node: NodeState<C, N>, error: unknown): void {
+    waiter.lastCreateError = error;
+    const mayFailOver = waiter.node === undefined && (waiter.affinityKey === undefined || node.circuit === 'open');
+    if (mayFailOver && waiter.affinityKey === undefined) (waiter.failedNodes ??= []).push(node.id);
+    const failed = waiter.failedNodes ?? [];
+    const hasOtherNode = mayFailOver && this.pool.nodeList.some((candidate) => candidate.isSelectable && !failed.includes(candidate.id));
+    if (!hasOtherNode) {
+      this.pool.failWaiter(waiter, new PoolError('CREATE_FAILED', `Could not create a connection to node '${node.id}': ${describeError(error)}`, { cause: error }));
+    }
+  }
+
+  /** Destroys a connection that arrived after its create was abandoned; it was never counted. */
+  private disposeStray(connection: C, node: NodeState<C, N>): void {
+    const pool = this.pool;
+    Promise.resolve()
+      .then(() => pool.options.factory.destroy(connection, node.node))
+      .catch((error: unknown) => pool.emit('error', { error, during: 'destroy', node: node.id }));
+  }
+
+  private backoff(record: PooledConnection<C, N>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.backoffs.delete(record);
+        resolve();
+      };
+      this.backoffs.set(record, { timer: setUnrefTimeout(this.pool.clock, wake, ms), wake });
+    });
+  }
+}

@@ -1,0 +1,261 @@
+import type { NodePredicate } from './balancer.js';
+import { NodeSelector } from './balancer.js';
+import type { PooledConnection } from './connection.js';
+import { PoolError } from './errors.js';
+import { PoolLease } from './lease.js';
+import type { NodeState } from './node.js';
+import type { PoolNode } from './options.js';
+import type { PartitionState } from './partitions.js';
+import type { ConnectionPool } from './pool.js';
+import type { Waiter } from './waiters.js';
+
+/**
+ * Matches capacity to demand: picks nodes and connections, grants leases, and hands freed
+ * capacity to waiters in priority and arrival order, skipping (never blocking on) waiters that
+ * cannot be served now. Starts creates, validations and evictions on their behalf.
+ */
+export class Dispatcher<C, N extends PoolNode> {
+  private readonly selector: NodeSelector<C, N>;
+  private isPumping = false;
+  private isPumpRequested = false;
+  /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
+  private now = 0;
+
+  constructor(private readonly pool: ConnectionPool<C, N>) {
+    this.selector = new NodeSelector(pool.options.balancer);
+  }
+
+  /** Grants a lease at once when nobody waits ahead and a ready connection needs no validation. */
+  tryImmediate(
+    node: NodeState<C, N> | undefined,
+    affinityKey: string | undefined,
+    partition: PartitionState | undefined,
+    now: number,
+    stack: string | undefined,
+  ): PoolLease<C, N> | undefined {
+    if (this.pool.waiters.size > 0 || (partition !== undefined && !partition.hasRoom)) return undefined;
+    this.now = now;
+    const record = this.findAvailable(node, affinityKey, undefined, now);
+    if (record === undefined || this.needsValidation(record, now)) return undefined;
+    return this.grant(record, partition, now, 0, stack);
+  }
+
+
+  /** A connection with spare capacity on the node chosen for this request, or undefined. */
+  findAvailable(
+    node: NodeState<C, N> | undefined,
+    affinityKey: string | undefined,
+    failedNodes: string[] | undefined,
+    now: number,
+  ): PooledConnection<C, N> | undefined {
+    if (node !== undefined) return node.isSelectable ? this.takeFrom(node, now) : undefined;
+    if (this.pool.available === 0) return undefined;
+    if (affinityKey !== undefined) {
+      const target = this.selector.pick(this.pool.nodeList, this.isHealthy, affinityKey);
+      return target ? this.takeFrom(target, now) : undefined;
+    }
+    const chosen = this.selector.pick(this.pool.nodeList, failedNodes ? (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id) : this.hasAvailable);
+    return chosen ? this.takeFrom(chosen, now) : undefined;
+  }
+
+  private readonly isHealthy: NodePredicate<C, N> = (node) => {
+    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
+    return node.isSelectable;
+  };
+
+  private readonly hasAvailable: NodePredicate<C, N> = (node) => node.available.size > 0 && node.isSelectable;
+
+  private takeFrom(node: NodeState<C, N>, now: number): PooledConnection<C, N> | undefined {
+    const list = node.available;
+    for (;;) {
+      let record: PooledConnection<C, N> | undefined;
+      if (this.pool.options.maxLeasesPerConnection === 1) {
+        record = this.pool.options.idleOrder === 'lifo' ? list.tail : list.head;
+      } else {
+        // Multiplexed: the least-loaded connection with spare capacity.
+        for (let candidate = list.head; candidate; candidate = candidate.next) {
+          if (record === undefined || candidate.leases < record.leases || (candidate.leases === record.leases && this.pool.options.idleOrder === 'lifo')) {
+            record = candidate;
+          }
+        }
+      }
+      if (record === undefined) return undefined;
+      if (record.expiresAt > now) return record;
+      this.pool.retire(record, 'lifetime', undefined);
+    }
+  }
+
+  needsValidation(record: PooledConnection<C, N>, now: number): boolean {
+    const idleForMs = this.pool.options.validateIdleForMs;
+    // A connection that never served a lease has just proven itself by connecting.
+    return idleForMs >= 0 && record.leases === 0 && record.useCount > 0 && this.pool.options.factory.validate !== undefined && now - record.idleSince >= idleForMs;
+  }
+
+  grant(
+    record: PooledConnection<C, N>,
+    partition: PartitionState | undefined,
+    now: number,
+    waitMs: number,
+    stack: string | undefined,
+  ): PoolLease<C, N> {
+    const node = record.node;
+    if (record.leases === 0) this.pool.setState(record, 'active');
+    record.leases++;
+    record.useCount++;
+    if (record.leases >= record.maxLeases || record.useCount >= this.pool.options.maxUses) this.pool.removeAvailable(record);
+    node.leases++;
+    this.pool.leases++;
+    if (partition) partition.active++;
+    this.pool.counters.acquired++;
+    this.pool.waitMs.record(waitMs);
+    const lease = new PoolLease(this.pool, record, partition, now, stack);
+    this.pool.leakWatch?.add(lease);
+    if (this.pool.hasListeners('acquire')) {
+      this.pool.emit('acquire', partition ? { node: node.id, waitMs, partition: partition.name } : { node: node.id, waitMs });
+    }
+    return lease;
+  }
+
+
+  /** Hands freed capacity to waiters, in priority and arrival order, skipping those that cannot be served. */
+  pump(now?: number): void {
+    if (this.pool.waiters.size === 0 || this.isSaturated()) return;
+    if (this.isPumping) {
+      this.isPumpRequested = true;
+      return;
+    }
+    this.isPumping = true;
+    try {
+      do {
+        this.isPumpRequested = false;
+        this.serveWaiters(now ?? this.pool.clock.now());
+        now = undefined;
+      } while (this.isPumpRequested && this.pool.waiters.size > 0);
+    } finally {
+      this.isPumping = false;
+    }
+  }
+
+  /** Nothing free, nothing to create, nothing failing: no waiter can be served now. */
+  private isSaturated(): boolean {
+    const nodeCount = this.pool.nodeList.length;
+    return this.pool.available === 0 && this.pool.openCircuits === 0 && nodeCount > 0 &&
+      (this.pool.total >= this.pool.options.maxTotal || this.pool.total >= this.pool.options.maxPerNode * nodeCount);
+  }
+
+  private serveWaiters(now: number): void {
+    this.now = now;
+    const waiters = this.pool.waiters;
+    waiters.startIteration();
+    for (let waiter = waiters.advance(now); waiter !== undefined; waiter = waiters.advance(now)) {
+      if (waiter.validating !== undefined) continue;
+      if (waiter.partition !== undefined && !waiter.partition.hasRoom) continue;
+      if (this.isSaturated()) break;
+      const record = this.findAvailable(waiter.node, waiter.affinityKey, waiter.failedNodes, now);
+      if (record !== undefined) {
+        if (this.needsValidation(record, now)) this.validateFor(waiter, record);
+        else this.serve(waiter, record, now);
+        continue;
+      }
+      if (!waiter.hasPendingCreate) this.provideCapacity(waiter, now);
+    }
+  }
+
+  private serve(waiter: Waiter<C, N>, record: PooledConnection<C, N>, now: number): void {
+    this.pool.settleWaiter(waiter);
+    waiter.resolve(this.grant(record, waiter.partition, now, now - waiter.enqueuedAt, waiter.stack));
+  }
+
+  /** No connection is free for this waiter: start a create for it, or fail it when no node ever could. */
+  private provideCapacity(waiter: Waiter<C, N>, now: number): void {
+    let node = waiter.node;
+    if (node === undefined) {
+      const canCreate = waiter.failedNodes === undefined ? this.canCreateOn : (candidate: NodeState<C, N>) => this.canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
+      node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
+      if (node === undefined) {
+        if (!this.pool.nodeList.some(this.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
+        return;
+      }
+    } else {
+      node.refreshCircuit(now, this.pool.options.circuitBreaker);
+      if (node.circuit === 'open') {
+        this.pool.failWaiter(waiter, unavailable(node));
+        return;
+      }
+    }
+    if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode) return;
+    if (this.claimCreate(node, waiter)) return;
+    if (this.pool.total >= this.pool.options.maxTotal) {
+      this.evictIdleElsewhere(waiter, node);
+      return;
+    }
+    this.pool.creator.start(node, waiter);
+  }
+
+  /** A warm-up create already under way on the node serves the waiter instead of a new one. */
+  private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
+    if (node.creating === 0) return false;
+    for (const record of node.connections) {
+      if (record.state === 'creating' && record.sponsor === undefined) {
+        record.sponsor = waiter;
+        waiter.hasPendingCreate = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private readonly canCreateOn: NodePredicate<C, N> = (node) => {
+    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
+    return node.isSelectable && node.mayCreate && node.total < this.pool.options.maxPerNode;
+  };
+
+  /** At maxTotal, an idle connection of another node makes room for a waiter of this one. */
+  private evictIdleElsewhere(waiter: Waiter<C, N>, target: NodeState<C, N>): void {
+    for (const node of this.pool.nodeList) {
+      if (node === target || node.idle === 0) continue;
+      for (let record = node.available.head; record; record = record.next) {
+        if (record.leases === 0 && record.state === 'idle') {
+          waiter.hasPendingCreate = true;
+          void this.pool.destroy(record, 'idle', undefined).then(() => {
+            waiter.hasPendingCreate = false;
+            this.pump();
+          });
+          return;
+        }
+      }
+    }
+  }
+
+  private validateFor(waiter: Waiter<C, N>, record: PooledConnection<C, N>): void {
+    this.pool.setState(record, 'validating');
+    waiter.validating = record;
+    void this.pool.validate(record, 'acquire').then((isValid) => {
+      waiter.validating = undefined;
+      if (record.state !== 'validating') return; // destroyed meanwhile (drain, node removal)
+      if (!isValid) {
+        void this.pool.destroy(record, 'invalid', undefined);
+        return;
+      }
+      const now = this.pool.clock.now();
+      const retirement = this.pool.retirementReason(record, now);
+      if (retirement !== undefined) {
+        void this.pool.destroy(record, retirement, record.retiredBecause);
+        return;
+      }
+      this.pool.makeIdle(record, now, false);
+      if (!waiter.isSettled && (waiter.partition === undefined || waiter.partition.hasRoom)) {
+        this.serve(waiter, record, now);
+      }
+      this.pool.afterChange();
+    });
+  }
+}
+
+function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
+  return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
+}
+
+function unavailableAll(cause: unknown): PoolError {
+  return new PoolError('NODE_UNAVAILABLE', 'No node can serve: every circuit is open', cause === undefined ? undefined : { cause });
+}

@@ -252,7 +252,8 @@ export class Dispatcher<C, N extends PoolNode> {
   }
 }
 
-function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
+/** The error for an acquire that needs a node whose circuit is open. */
+export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
   return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
 }
 

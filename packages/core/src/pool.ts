@@ -3,7 +3,7 @@ import { type Clock, type ClockTimer, setUnrefTimeout } from './clock.js';
 import type { ConnectionState, PooledConnection } from './connection.js';
 import { ConnectionCreator } from './creator.js';
 import { WaiterDeadlines } from './deadlines.js';
-import { Dispatcher } from './dispatch.js';
+import { Dispatcher, unavailable } from './dispatch.js';
 import { PoolError, describeError } from './errors.js';
 import { PoolEmitter, type DestroyReason } from './events.js';
 import { Histogram } from './histogram.js';
@@ -562,8 +562,3 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     return this.maintainer.checkHealth();
   }
 }
-
-function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
-  return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
-}
-

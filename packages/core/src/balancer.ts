@@ -62,9 +62,10 @@ export class NodeSelector<C, N extends PoolNode> {
 
   private powerOfTwoChoices(nodes: readonly NodeState<C, N>[], canServe: NodePredicate<C, N>): NodeState<C, N> | undefined {
     const count = nodes.length;
-    const first = nodes[(Math.random() * count) | 0]!;
+    const firstIndex = (Math.random() * count) | 0;
+    const first = nodes[firstIndex]!;
     let secondIndex = (Math.random() * (count - 1)) | 0;
-    if (secondIndex >= first.index) secondIndex++;
+    if (secondIndex >= firstIndex) secondIndex++;
     const second = nodes[secondIndex]!;
     const firstOk = canServe(first);
     const secondOk = canServe(second);

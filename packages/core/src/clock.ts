@@ -15,37 +15,9 @@ export interface Clock {
   clearTimeout(timer: ClockTimer): void;
 }
 
-// Reading the system time costs as much as a whole acquire on some machines, and the pool reads
-// it on every acquire and release. The default clock reuses a reading for up to READS_PER_SAMPLE
-// reads and at most until a 1 ms unref()ed timer fires, so timestamps are at most ~1 ms stale
-// under load, and exact after any pause.
-const READS_PER_SAMPLE = 64;
-let sampledNow = 0;
-let readsLeft = 0;
-let expiry: ReturnType<typeof setTimeout> | undefined;
-
-function expireSample(): void {
-  expiry = undefined;
-  readsLeft = 0;
-}
-
-function coarseNow(): number {
-  if (readsLeft > 0) {
-    readsLeft--;
-    return sampledNow;
-  }
-  sampledNow = Date.now();
-  readsLeft = READS_PER_SAMPLE - 1;
-  if (expiry === undefined) {
-    expiry = setTimeout(expireSample, 1);
-    expiry.unref();
-  }
-  return sampledNow;
-}
-
-/** The default clock: wall time with at most ~1 ms of staleness, and real timers. */
+/** The default clock: Date.now and real timers. */
 export const systemClock: Clock = {
-  now: coarseNow,
+  now: Date.now,
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };

@@ -20,9 +20,40 @@ export class Dispatcher<C, N extends PoolNode> {
   private isPumpRequested = false;
   /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
   private now = 0;
+  // Options read on every acquire, resolved once.
+  private readonly isExclusive: boolean;
+  private readonly isLifo: boolean;
+  private readonly maxUses: number;
+  /** Validate connections idle at least this long before handing them out; -1 = never. */
+  private readonly validateAfterIdleMs: number;
 
   constructor(private readonly pool: ConnectionPool<C, N>) {
-    this.selector = new NodeSelector(pool.options.balancer);
+    const { options } = pool;
+    this.selector = new NodeSelector(options.balancer);
+    this.isExclusive = options.maxLeasesPerConnection === 1;
+    this.isLifo = options.idleOrder === 'lifo';
+    this.maxUses = options.maxUses;
+    this.validateAfterIdleMs = options.factory.validate === undefined ? -1 : options.validateIdleForMs;
+  }
+
+  /**
+   * Gives a connection whose lease just ended straight to the first waiter, skipping the trip
+   * through idle and back: the common case under contention. Only when that waiter is the one
+   * the full dispatch would pick and nothing (validation, reset, partition) stands between.
+   */
+  handOff(record: PooledConnection<C, N>, now: number): boolean {
+    const waiter = this.pool.waiters.soleHead;
+    if (
+      waiter === undefined || waiter.validating !== undefined || waiter.affinityKey !== undefined ||
+      waiter.failedNodes !== undefined || record.maxLeases !== 1 ||
+      (waiter.node !== undefined && waiter.node !== record.node) ||
+      (waiter.partition !== undefined && !waiter.partition.hasRoom) ||
+      record.expiresAt <= now || !record.node.isSelectable
+    ) {
+      return false;
+    }
+    this.serve(waiter, record, now);
+    return true;
   }
 
   /** Grants a lease at once when nobody waits ahead and a ready connection needs no validation. */
@@ -54,7 +85,12 @@ export class Dispatcher<C, N extends PoolNode> {
       const target = this.selector.pick(this.pool.nodeList, this.isHealthy, affinityKey);
       return target ? this.takeFrom(target, now) : undefined;
     }
-    const chosen = this.selector.pick(this.pool.nodeList, failedNodes ? (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id) : this.hasAvailable);
+    const candidates = this.pool.availableNodes;
+    if (candidates.length === 1 && failedNodes === undefined) {
+      const only = candidates[0]!;
+      return only.isSelectable ? this.takeFrom(only, now) : undefined;
+    }
+    const chosen = this.selector.pick(candidates, failedNodes ? (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id) : this.hasAvailable);
     return chosen ? this.takeFrom(chosen, now) : undefined;
   }
 
@@ -69,12 +105,12 @@ export class Dispatcher<C, N extends PoolNode> {
     const list = node.available;
     for (;;) {
       let record: PooledConnection<C, N> | undefined;
-      if (this.pool.options.maxLeasesPerConnection === 1) {
-        record = this.pool.options.idleOrder === 'lifo' ? list.tail : list.head;
+      if (this.isExclusive) {
+        record = this.isLifo ? list.tail : list.head;
       } else {
         // Multiplexed: the least-loaded connection with spare capacity.
         for (let candidate = list.head; candidate; candidate = candidate.next) {
-          if (record === undefined || candidate.leases < record.leases || (candidate.leases === record.leases && this.pool.options.idleOrder === 'lifo')) {
+          if (record === undefined || candidate.leases < record.leases || (candidate.leases === record.leases && this.isLifo)) {
             record = candidate;
           }
         }
@@ -86,9 +122,9 @@ export class Dispatcher<C, N extends PoolNode> {
   }
 
   needsValidation(record: PooledConnection<C, N>, now: number): boolean {
-    const idleForMs = this.pool.options.validateIdleForMs;
+    const idleForMs = this.validateAfterIdleMs;
     // A connection that never served a lease has just proven itself by connecting.
-    return idleForMs >= 0 && record.leases === 0 && record.useCount > 0 && this.pool.options.factory.validate !== undefined && now - record.idleSince >= idleForMs;
+    return idleForMs >= 0 && record.leases === 0 && record.useCount > 0 && now - record.idleSince >= idleForMs;
   }
 
   grant(
@@ -102,7 +138,7 @@ export class Dispatcher<C, N extends PoolNode> {
     if (record.leases === 0) this.pool.setState(record, 'active');
     record.leases++;
     record.useCount++;
-    if (record.leases >= record.maxLeases || record.useCount >= this.pool.options.maxUses) this.pool.removeAvailable(record);
+    if (record.leases >= record.maxLeases || record.useCount >= this.maxUses) this.pool.removeAvailable(record);
     node.leases++;
     this.pool.leases++;
     if (partition) partition.active++;
@@ -110,7 +146,7 @@ export class Dispatcher<C, N extends PoolNode> {
     this.pool.waitMs.record(waitMs);
     const lease = new PoolLease(this.pool, record, partition, now, stack);
     this.pool.leakWatch?.add(lease);
-    if (this.pool.hasListeners('acquire')) {
+    if (this.pool.hasAcquireListeners) {
       this.pool.emit('acquire', partition ? { node: node.id, waitMs, partition: partition.name } : { node: node.id, waitMs });
     }
     return lease;

@@ -40,6 +40,7 @@ export class PoolEmitter {
   on<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
     const current = (this.listeners[event] ?? []) as PoolListener<E>[];
     (this.listeners as Record<string, unknown>)[event] = [...current, listener];
+    this.refreshFlags();
     return this;
   }
 
@@ -56,12 +57,22 @@ export class PoolEmitter {
     if (!current) return this;
     const next = current.filter((candidate) => candidate !== listener);
     (this.listeners as Record<string, unknown>)[event] = next.length > 0 ? next : undefined;
+    this.refreshFlags();
     return this;
   }
 
   /** Cheap guard so hot paths build a payload only when someone listens. */
   hasListeners(event: PoolEventName): boolean {
     return this.listeners[event] !== undefined;
+  }
+
+  // Read on every acquire and release: plain fields, no keyed lookup.
+  hasAcquireListeners = false;
+  hasReleaseListeners = false;
+
+  private refreshFlags(): void {
+    this.hasAcquireListeners = this.listeners.acquire !== undefined;
+    this.hasReleaseListeners = this.listeners.release !== undefined;
   }
 
   emit<E extends PoolEventName>(event: E, payload: PoolEvents[E]): void {

@@ -38,7 +38,13 @@ export class Histogram {
   private max = 0;
 
   record(ms: number): void {
-    const value = ms > 0 ? ms : 0;
+    if (!(ms > 0)) {
+      // No wait at all: the common case of an uncontended acquire.
+      this.counts[0]!++;
+      this.count++;
+      return;
+    }
+    const value = ms;
     const units = Math.min(Math.round(value * UNITS_PER_MS), 0xffffffff) >>> 0;
     this.counts[bucketOf(units)]!++;
     this.count++;

@@ -39,6 +39,7 @@ export class Maintainer<C, N extends PoolNode> {
     const pool = this.pool;
     if (pool.isClosed) return;
     const now = pool.clock.now();
+    pool.lastNow = now;
     for (const node of pool.nodeList) {
       node.refreshCircuit(now, pool.options.circuitBreaker);
       this.sweep(node, now);

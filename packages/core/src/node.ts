@@ -19,6 +19,8 @@ export class NodeState<C, N extends PoolNode> {
   waiting = 0;
   /** Index in the pool's node array, for O(1) removal. */
   index = -1;
+  /** Index in the pool's list of nodes with available connections; -1 when not in it. */
+  availableIndex = -1;
   isRemoved = false;
   isDraining = false;
   lastError: string | undefined = undefined;

@@ -58,6 +58,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   readonly clock: Clock;
   readonly nodeList: NodeState<C, N>[] = [];
   readonly nodeMap = new Map<string, NodeState<C, N>>();
+  /** Nodes with at least one connection that can take a lease now: selection looks here first. */
+  readonly availableNodes: NodeState<C, N>[] = [];
   readonly partitions: Map<string, PartitionState>;
   readonly waiters: WaiterQueue<C, N>;
   readonly leakWatch: Set<PoolLease<C, N>> | undefined;
@@ -84,6 +86,12 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   readonly createMs = new Histogram();
 
   isClosed = false;
+  /** The pool's latest reading of its clock. */
+  lastNow: number;
+  /** Released connections go through reset and/or validation before idle. */
+  private readonly needsRecycle: boolean;
+  /** Validation on acquire depends on how long a connection was idle, to the ms. */
+  private readonly needsPreciseIdleTime: boolean;
   private drainPromise: Promise<void> | undefined;
   private readonly watchers = new Set<() => void>();
   readonly creator: ConnectionCreator<C, N>;
@@ -96,6 +104,9 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     this.partitions = createPartitions(options.partitions);
     this.waiters = new WaiterQueue(options.priorityAgingMs);
     this.leakWatch = options.leakDetectionMs > 0 ? new Set() : undefined;
+    this.lastNow = this.clock.now();
+    this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
+    this.needsPreciseIdleTime = options.factory.validate !== undefined && options.validateIdleForMs > 0;
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
     this.deadlines = new WaiterDeadlines(this);
@@ -143,6 +154,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
       }
     }
     const now = this.clock.now();
+    this.lastNow = now;
     const stack = this.leakWatch ? new Error('Lease acquired here').stack : undefined;
     const lease = this.dispatcher.tryImmediate(node, affinityKey, partition, now, stack);
     if (lease !== undefined) return Promise.resolve(lease);
@@ -207,8 +219,10 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     if (lease.partition) lease.partition.active--;
     this.counters.released++;
     this.leakWatch?.delete(lease);
-    const now = this.clock.now();
-    if (this.hasListeners('release')) {
+    // The idle timeout and lifetime checks are fine with the pool's last reading of the clock
+    // (at most one maintenance interval old); a waiter, a listener or a validation window is not.
+    const now = this.waiters.size > 0 || this.hasReleaseListeners || this.needsPreciseIdleTime ? this.clock.now() : this.lastNow;
+    if (this.hasReleaseListeners) {
       const heldMs = now - lease.acquiredAt;
       this.emit('release', lease.partition ? { node: node.id, heldMs, partition: lease.partition.name } : { node: node.id, heldMs });
     }
@@ -228,8 +242,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     }
     const retirement = this.retirementReason(record, now);
     if (retirement !== undefined) return this.destroy(record, retirement, record.retiredBecause);
-    const { factory } = this.options;
-    if (factory.reset !== undefined || this.options.validateOnRelease) return this.recycle(record);
+    if (this.needsRecycle) return this.recycle(record);
+    if (this.waiters.size > 0 && this.dispatcher.handOff(record, now)) return RESOLVED;
     this.makeIdle(record, now, true);
     this.afterChange(now);
     return RESOLVED;
@@ -388,14 +402,28 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   }
 
   private addAvailable(record: PooledConnection<C, N>): void {
-    record.node.available.push(record);
+    const node = record.node;
+    node.available.push(record);
     this.available++;
+    if (node.availableIndex < 0) {
+      node.availableIndex = this.availableNodes.length;
+      this.availableNodes.push(node);
+    }
   }
 
   removeAvailable(record: PooledConnection<C, N>): void {
     if (!record.isAvailable) return;
-    record.node.available.remove(record);
+    const node = record.node;
+    node.available.remove(record);
     this.available--;
+    if (node.available.size === 0 && node.availableIndex >= 0) {
+      const last = this.availableNodes.pop()!;
+      if (last !== node) {
+        this.availableNodes[node.availableIndex] = last;
+        last.availableIndex = node.availableIndex;
+      }
+      node.availableIndex = -1;
+    }
   }
 
   /** After any change of capacity: serve waiters, then wake whoever waits for a quiet state. */

@@ -57,6 +57,11 @@ export class WaiterQueue<C, N extends PoolNode> {
 
   constructor(private readonly agingMs: number) {}
 
+  /** The first waiter when every waiter has one priority (the common case); else undefined. */
+  get soleHead(): Waiter<C, N> | undefined {
+    return this.levels.length === 1 ? this.levels[0]!.head : undefined;
+  }
+
   nextSequence(): number {
     return this.sequence++;
   }

@@ -2,17 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '@pool/core';
 
 describe('systemClock', () => {
-  it('is wall time after any pause, and never more than a few ms stale under a burst', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const before = Date.now();
-    const sampled = systemClock.now();
-    expect(sampled).toBeGreaterThanOrEqual(before);
-    expect(sampled).toBeLessThanOrEqual(Date.now());
-    // A long synchronous burst still moves: a reading is reused at most 64 times.
+  it('is wall time, never a stale reading, even right after a long synchronous stretch', () => {
     const start = Date.now();
-    let last = systemClock.now();
-    while (Date.now() - start < 20) last = systemClock.now();
-    expect(Date.now() - last).toBeLessThan(10);
+    expect(systemClock.now()).toBeGreaterThanOrEqual(start);
+    while (Date.now() - start < 30) {
+      // busy: no timer can fire here
+    }
+    expect(Date.now() - systemClock.now()).toBeLessThanOrEqual(1);
   });
 
   it('runs timers that never keep the process alive once unref()ed', async () => {

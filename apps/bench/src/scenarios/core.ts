@@ -1,0 +1,105 @@
+import {
+  bareContestant,
+  coreContestant,
+  coreUseContestant,
+  genericPoolContestant,
+  idlePoolBuilders,
+  tarnContestant,
+  type CoreOptions,
+} from '../contestants.js';
+import { compare, rateOf, ratio, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
+import { measureIdleBytes } from '../heap.js';
+import { partitionedLoad } from '../partitioned-load.js';
+
+const CORE = '@pool/core';
+const CORE_PARTITIONS_UNUSED = '@pool/core, partitions configured, unused';
+const MAX = 8;
+const IDLE_CONNECTIONS = 10_000;
+
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+const timing = {
+  rounds: envNumber('BENCH_ROUNDS', 7),
+  roundMs: envNumber('BENCH_ROUND_MS', 200),
+  warmupMs: envNumber('BENCH_WARMUP_MS', 300),
+  sampleEvery: 16,
+};
+
+function opsOf(rows: readonly BenchRow[], group: string, name: string): number {
+  return rateOf(rows.find((row) => row.group === group && row.name === name));
+}
+
+function verdict(value: number, target: number): string {
+  return value >= target ? 'met' : 'NOT met';
+}
+
+/** Acquire + release throughput of core against generic-pool, tarn and the bare floor. */
+async function throughput(group: string, callers: number): Promise<BenchRow[]> {
+  const unusedPartitions: CoreOptions = { maxPerNode: MAX, partitions: { a: { max: 4 }, b: { max: 4 } } };
+  const rows = await compare(
+    [
+      () => bareContestant(MAX),
+      () => genericPoolContestant(MAX),
+      () => tarnContestant(MAX),
+      () => coreContestant(CORE, { maxPerNode: MAX }),
+      () => coreContestant(CORE_PARTITIONS_UNUSED, unusedPartitions),
+      () => coreUseContestant(`${CORE}, pool.use()`, { maxPerNode: MAX }),
+    ],
+    { ...timing, callers, group },
+  );
+  withRatios(rows, 'bare');
+  const genericOps = opsOf(rows, group, 'generic-pool');
+  for (const row of rows) row.metrics = { 'vs generic-pool': ratio(rateOf(row), genericOps) };
+  return rows;
+}
+
+/** Core alone with 1, 100 and 1,000 nodes: node selection must not scan all nodes. */
+async function nodeCounts(group: string): Promise<BenchRow[]> {
+  const counts = [1, 100, 1_000];
+  const contestants = counts.map((count) => (): Contestant => {
+    const nodes = Array.from({ length: count }, (_, i) => ({ id: `node-${i}` }));
+    return coreContestant(`${CORE}, ${count.toLocaleString('en-US')} node${count === 1 ? '' : 's'}`, { nodes, maxPerNode: MAX });
+  });
+  const rows = await compare(contestants, { ...timing, callers: 4, group });
+  const single = rateOf(rows[0]);
+  for (const row of rows) row.ratio = ratio(rateOf(row), single);
+  return rows;
+}
+
+export async function run(): Promise<BenchTable> {
+  const uncontended = `uncontended: 4 callers, max ${MAX}`;
+  const contended = `contended: 32 callers, max ${MAX}`;
+  const nodes = 'nodes: 4 callers, max 8 per node';
+  const rows: BenchRow[] = [
+    ...(await throughput(uncontended, 4)),
+    ...(await throughput(contended, 32)),
+    ...(await nodeCounts(nodes)),
+  ];
+  const heapRows = await measureIdleBytes(idlePoolBuilders, IDLE_CONNECTIONS);
+  rows.push(...heapRows, ...(await partitionedLoad()));
+
+  const notes: string[] = [
+    `ratio: vs bare in the throughput cases, vs 1 node in the nodes case; ratios are of ops/cpu-s (ops per CPU-second of the process, steadier than wall-clock ops/s when other processes share the cores). Each figure is the median of ${timing.rounds} interleaved ${timing.roundMs} ms windows after ${timing.warmupMs} ms warm-up; p50/p99 are of one acquire+release (every 16th op timed).`,
+    'Fair settings: core runs with validateOnAcquire: false (no peer validates); stats are always on in core (one stats() call after the run, in the note). Each op awaits acquire then release (awaited where it returns a promise: core, generic-pool). Default acquire timeouts otherwise: core 30 s, tarn 30 s, generic-pool none.',
+  ];
+  for (const group of [uncontended, contended]) {
+    const core = opsOf(rows, group, CORE);
+    const bare = opsOf(rows, group, 'bare');
+    const generic = opsOf(rows, group, 'generic-pool');
+    const unused = opsOf(rows, group, CORE_PARTITIONS_UNUSED);
+    notes.push(
+      `${group}: core/bare ${ratio(core, bare)} (target >= 0.5: ${verdict(core / bare, 0.5)}), ` +
+        `core/generic-pool ${ratio(core, generic)} (target >= 1.5: ${verdict(core / generic, 1.5)}), ` +
+        `partitions configured but unused/core ${ratio(unused, core)} (target >= 0.9: ${verdict(unused / core, 0.9)})`,
+    );
+  }
+  const nodeRows = rows.filter((row) => row.group === nodes);
+  const flatness = rateOf(nodeRows[2]) / rateOf(nodeRows[0]);
+  notes.push(`nodes: 1,000 nodes / 1 node ${ratio(flatness, 1)} (flat means >= 0.8: ${verdict(flatness, 0.8)})`);
+  const coreBytes = Number(heapRows.find((row) => row.name === CORE)?.metrics?.['B/idle conn'] ?? NaN);
+  notes.push(`heap: core ${Math.round(coreBytes)} B of bookkeeping per idle connection (target < 1,024: ${coreBytes < 1024 ? 'met' : 'NOT met'})`);
+  return { title: 'core: acquire/release, node count, heap, partitions', ratioLabel: 'ratio', rows, notes };
+}

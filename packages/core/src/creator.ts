@@ -121,8 +121,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
       pool.emit('circuitClose', { node: node.id });
     }
     pool.emit('create', { node: node.id, durationMs });
-    if (record.sponsor) record.sponsor.hasPendingCreate = false;
-    record.sponsor = undefined;
+    this.freeWaiters(record);
     const retirement = pool.retirementReason(record, now);
     if (retirement !== undefined) {
       void pool.destroy(record, retirement, undefined);
@@ -136,8 +135,15 @@ export class ConnectionCreator<C, N extends PoolNode> {
   /** Drops a create that will not be retried; its sponsor may start another. */
   private abandon(record: PooledConnection<C, N>): void {
     this.pool.forgetRecord(record);
+    this.freeWaiters(record);
+  }
+
+  /** The waiters counting on this create may start or claim another. */
+  private freeWaiters(record: PooledConnection<C, N>): void {
     if (record.sponsor) record.sponsor.hasPendingCreate = false;
     record.sponsor = undefined;
+    if (record.riders) for (const rider of record.riders) rider.hasPendingCreate = false;
+    record.riders = undefined;
   }
 
   private recordFailure(node: NodeState<C, N>, now: number): void {

@@ -228,15 +228,24 @@ export class Dispatcher<C, N extends PoolNode> {
     this.pool.creator.start(node, waiter);
   }
 
-  /** A warm-up create already under way on the node serves the waiter instead of a new one. */
+  /**
+   * A create already under way on the node serves the waiter instead of a new one: a warm-up
+   * create nobody claimed yet, or, when connections are multiplexed, one with a lease to spare.
+   */
   private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
     if (node.creating === 0) return false;
+    const seats = this.pool.options.maxLeasesPerConnection;
     for (const record of node.connections) {
-      if (record.state === 'creating' && record.sponsor === undefined) {
+      if (record.state !== 'creating') continue;
+      if (record.sponsor === undefined) {
         record.sponsor = waiter;
-        waiter.hasPendingCreate = true;
-        return true;
+      } else if (1 + (record.riders?.length ?? 0) < seats) {
+        (record.riders ??= []).push(waiter);
+      } else {
+        continue;
       }
+      waiter.hasPendingCreate = true;
+      return true;
     }
     return false;
   }

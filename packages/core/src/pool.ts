@@ -232,10 +232,11 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     }
     if (isDestroy) return this.retire(record, 'broken', destroyReason);
     if (record.leases > 0) {
-      // A multiplexed connection still in use: it may take leases again.
-      if (!record.isAvailable && !record.isRetired && record.useCount < this.options.maxUses && record.expiresAt > now && !this.isWindingDown(node)) {
+      // A multiplexed connection still in use: it may take leases again, up to its current cap.
+      if (!record.isRetired && record.useCount < this.options.maxUses && record.expiresAt > now && !this.isWindingDown(node)) {
         this.refreshMaxLeases(record);
-        if (record.hasSpareCapacity) this.addAvailable(record);
+        if (!record.hasSpareCapacity) this.removeAvailable(record);
+        else if (!record.isAvailable) this.addAvailable(record);
       }
       this.afterChange();
       return RESOLVED;
@@ -243,6 +244,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     const retirement = this.retirementReason(record, now);
     if (retirement !== undefined) return this.destroy(record, retirement, record.retiredBecause);
     if (this.needsRecycle) return this.recycle(record);
+    this.refreshMaxLeases(record);
     if (this.waiters.size > 0 && this.dispatcher.handOff(record, now)) return RESOLVED;
     this.makeIdle(record, now, true);
     this.afterChange(now);
@@ -309,9 +311,10 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     return isValid;
   }
 
+  /** Asks the factory for a connection's current lease cap (HTTP/2 SETTINGS, SSH MaxSessions). */
   refreshMaxLeases(record: PooledConnection<C, N>): void {
     const { factory, maxLeasesPerConnection } = this.options;
-    if (factory.maxLeases === undefined || record.connection === undefined) return;
+    if (maxLeasesPerConnection === 1 || factory.maxLeases === undefined || record.connection === undefined) return;
     let cap: number;
     try {
       cap = Math.floor(factory.maxLeases(record.connection, record.node.node));

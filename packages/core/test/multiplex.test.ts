@@ -61,4 +61,29 @@ describe('multiplexed connections', () => {
     await c.release();
     await pool.drain();
   });
+
+  it('lets one create serve as many waiters as a connection carries leases', async () => {
+    const factory = trackingFactory({ createDelayMs: 20 });
+    const pool = createPool({ factory, maxLeasesPerConnection: 5, maxPerNode: 4 });
+    const leases = await Promise.all(Array.from({ length: 7 }, () => pool.acquire()));
+    expect(factory.createCalls).toBe(2);
+    expect(new Set(leases.map((lease) => lease.connection.id)).size).toBe(2);
+    await Promise.all(leases.map((lease) => lease.release()));
+    await pool.drain();
+  });
+
+  it('follows a lease cap that drops while leases are out (SSH MaxSessions, HTTP/2 SETTINGS)', async () => {
+    const factory = trackingFactory();
+    let cap = 5;
+    factory.maxLeases = () => cap;
+    const pool = createPool({ factory, maxLeasesPerConnection: 5, maxPerNode: 2 });
+    const leases = await Promise.all(Array.from({ length: 4 }, () => pool.acquire()));
+    expect(new Set(leases.map((lease) => lease.connection.id))).toEqual(new Set([1]));
+    cap = 2;
+    await leases[0]!.release();
+    const next = await pool.acquire();
+    expect(next.connection.id).toBe(2); // connection 1 still carries 3 leases, above its new cap of 2
+    await Promise.all([...leases.slice(1), next].map((lease) => lease.release()));
+    await pool.drain();
+  });
 });

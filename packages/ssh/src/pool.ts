@@ -1,0 +1,89 @@
+import { createPool, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import type { Client, SFTPWrapper } from 'ssh2';
+import { retryableErrors, type TrackClosing } from './channel.js';
+import { execOnClient, type SshExecOptions, type SshExecResult } from './exec.js';
+import { createSshFactory, isAlive } from './factory.js';
+import { resolveSshOptions, validateNode, type SshNode, type SshPoolOptions } from './options.js';
+import { sftpOnClient, type SshSftpOptions } from './sftp.js';
+
+/** A pool of ssh2 `Client`s; every `Pool` method plus `exec` and `sftp`. */
+export interface SshPool extends Pool<Client, SshNode> {
+  /**
+   * Runs `command` on a pooled connection, sharing it with other channels (up to
+   * `maxLeasesPerConnection`). Resolves `{ stdout, stderr, code, signal }` for any exit status;
+   * rejects on `timeoutMs` / `signal` after closing the channel.
+   */
+  exec(command: string, options?: SshExecOptions): Promise<SshExecResult>;
+  /** Opens an SFTP channel on a pooled connection, runs `fn` with it and closes it. */
+  sftp<R>(fn: (sftp: SFTPWrapper) => Promise<R> | R, options?: SshSftpOptions): Promise<R>;
+}
+
+/**
+ * Creates a pool of SSH connections. Host keys are verified (node `hostKeys` or known_hosts);
+ * channels are multiplexed, 10 per connection by default (OpenSSH's MaxSessions).
+ *
+ * @throws PoolError INVALID_OPTIONS naming the option when options are invalid.
+ */
+export function createSshPool(options: SshPoolOptions): SshPool {
+  const { ssh, pool: poolOptions } = resolveSshOptions(options);
+  const pool = createPool<Client, SshNode>({ ...poolOptions, factory: createSshFactory(ssh) });
+  const addNode = pool.addNode.bind(pool);
+
+  /**
+   * Acquires, runs `work`, and ends the lease exactly once: after every channel close `work` could
+   * not wait for (timeouts, aborts) has settled; destroyed when the connection is not reusable.
+   */
+  const onLease = async <R>(options: SshExecOptions | SshSftpOptions, work: (client: Client, track: TrackClosing) => Promise<R>): Promise<R> => {
+    for (let attempt = 1; ; attempt++) {
+      const lease = await pool.acquire(acquireOptionsOf(options));
+      const closing: Promise<void>[] = [];
+      let result: R;
+      try {
+        result = await work(lease.connection, (pending) => closing.push(pending));
+      } catch (error) {
+        if (closing.length > 0) void Promise.all(closing).then(() => endLease(lease, error));
+        else await endLease(lease, error);
+        // Nothing ran (MaxSessions refusal, connection found dead): try once more on another lease.
+        if (attempt === 1 && error instanceof Error && retryableErrors.has(error)) continue;
+        throw error;
+      }
+      await Promise.all(closing);
+      await endLease(lease, undefined);
+      return result;
+    }
+  };
+
+  return Object.assign(pool, {
+    addNode(node: SshNode): void {
+      validateNode(node, ssh, 'node');
+      addNode(node);
+    },
+    exec(command: string, execOptions: SshExecOptions = {}): Promise<SshExecResult> {
+      return onLease(execOptions, (client, track) => execOnClient(client, command, execOptions, track));
+    },
+    sftp<R>(fn: (sftp: SFTPWrapper) => Promise<R> | R, sftpOptions: SshSftpOptions = {}): Promise<R> {
+      return onLease(sftpOptions, (client, track) => sftpOnClient(client, fn, sftpOptions, track));
+    },
+  });
+}
+
+function acquireOptionsOf(options: SshExecOptions | SshSftpOptions): AcquireOptions {
+  const acquire: AcquireOptions = {};
+  if (options.node !== undefined) acquire.node = options.node;
+  if (options.affinityKey !== undefined) acquire.affinityKey = options.affinityKey;
+  if (options.partition !== undefined) acquire.partition = options.partition;
+  if (options.priority !== undefined) acquire.priority = options.priority;
+  if (options.signal !== undefined) acquire.signal = options.signal;
+  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
+  return acquire;
+}
+
+/** Releases, or destroys when the connection is no longer usable. Never throws: the caller's outcome wins. */
+async function endLease(lease: Lease<Client, SshNode>, error: unknown): Promise<void> {
+  try {
+    if (isAlive(lease.connection, 0)) await lease.release();
+    else await lease.destroy(error ?? new Error('connection closed'));
+  } catch {
+    // Only LEASE_RELEASED is possible here, and this is the one place that ends the lease.
+  }
+}

@@ -1,0 +1,541 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Connection, ServerChannel, SFTPWrapper } from 'ssh2';
+
+const { Server: SshServer, utils } = ssh2;
+const { STATUS_CODE, flagsToString } = utils.sftp;
+
+/** An SSH key pair in OpenSSH formats: `private` is the key file, `public` the authorized_keys line. */
+export interface SshKeyPair {
+  private: string;
+  public: string;
+  /** OpenSSH-style fingerprint of the public key, e.g. `SHA256:2xq...` (no padding). */
+  fingerprint: string;
+}
+
+/** Makes an ed25519 key pair (optionally encrypted with `passphrase`) with ssh2's pure-JS keygen. */
+export function generateSshKeyPair(options: { passphrase?: string; comment?: string } = {}): SshKeyPair {
+  const pair = options.passphrase === undefined
+    ? utils.generateKeyPairSync('ed25519', { comment: options.comment ?? 'pool-test' })
+    : utils.generateKeyPairSync('ed25519', {
+        comment: options.comment ?? 'pool-test',
+        passphrase: options.passphrase,
+        cipher: 'aes256-ctr',
+        rounds: 4,
+      });
+  return { private: pair.private, public: pair.public, fingerprint: sshFingerprint(pair.public) };
+}
+
+/** SHA256 fingerprint of an `ssh-xxx AAAA...` public key line, as `ssh-keygen -l` prints it. */
+export function sshFingerprint(publicKeyLine: string): string {
+  const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The `known_hosts` line for `host:port` (plain `[host]:port` form unless the port is 22). */
+export function knownHostsLine(host: string, port: number, publicKeyLine: string): string {
+  const [type, key] = publicKeyLine.trim().split(/\s+/);
+  return `${port === 22 ? host : `[${host}]:${port}`} ${type} ${key}`;
+}
+
+export interface SshTestServerOptions {
+  /** Default `pool`. */
+  username?: string;
+  /** Default: random. */
+  password?: string;
+  /** Extra public key lines accepted for `username` besides the generated `clientKey`. */
+  authorizedKeys?: string[];
+  /** Session channels allowed per connection, like OpenSSH's MaxSessions. Default 10. */
+  maxSessions?: number;
+  /** Default `127.0.0.1`. */
+  host?: string;
+}
+
+export interface SshTestServer {
+  readonly host: string;
+  /** Fixed for the server's life, across `stop()`/`start()`. */
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly hostKey: SshKeyPair;
+  /** A client key pair authorised for `username`. */
+  readonly clientKey: SshKeyPair;
+  /** Directory backing the SFTP subsystem; SFTP paths are relative to it. */
+  readonly sftpRoot: string;
+  /** The `known_hosts` line of this server. */
+  readonly knownHostsLine: string;
+  /** Open TCP connections right now. */
+  readonly connections: number;
+  /** Connections accepted (authenticated or not) since the server was made. */
+  readonly connectionsAccepted: number;
+  /** Commands executed since the server was made. */
+  readonly execs: number;
+  /** Most session channels ever open at once on one connection. */
+  readonly maxConcurrentSessionsSeen: number;
+
+  /**
+   * A hung peer: stops reading from every open connection, so nothing is answered, and new TCP
+   * connections are accepted but never greeted.
+   */
+  freeze(): void;
+  /** Resumes the frozen connections; connections accepted while frozen are closed. */
+  thaw(): void;
+  /** Closes the listener and every connection abruptly. The port stays reserved for `start()`. */
+  stop(): Promise<void>;
+  /** Listens again on the same port after `stop()`. */
+  start(): Promise<void>;
+  /** `stop()` and removes the SFTP directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * An ssh2 `Server` in this process, on 127.0.0.1 and a free port. It accepts `username` with
+ * `password` or `clientKey`, runs a few commands itself, no shell: `echo ARGS`, `echo-stderr ARGS`,
+ * `sleep SECONDS`, `cat` (echoes stdin), `exit CODE` (anything else exits 127), limits session
+ * channels per connection like sshd's MaxSessions, and serves SFTP from a temp dir.
+ */
+export async function startSshServer(options: SshTestServerOptions = {}): Promise<SshTestServer> {
+  const host = options.host ?? '127.0.0.1';
+  const username = options.username ?? 'pool';
+  const password = options.password ?? randomBytes(12).toString('hex');
+  const maxSessions = options.maxSessions ?? 10;
+  const hostKey = generateSshKeyPair({ comment: 'pool-test-host' });
+  const clientKey = generateSshKeyPair({ comment: 'pool-test-client' });
+  const allowedKeys = [clientKey.public, ...(options.authorizedKeys ?? [])].map((line) => utils.parseKey(line));
+  const sftpRoot = mkdtempSync(join(tmpdir(), 'pool-sftp-'));
+  const sockets = new Set<Socket>();
+  const counters = { accepted: 0, execs: 0, maxSessions: 0 };
+
+  let frozen = false;
+  const held = new Set<Socket>();
+
+  const ssh = new SshServer({ hostKeys: [hostKey.private] }, (connection: Connection) => {
+    connection.on('error', () => {});
+    connection.on('authentication', (ctx) => {
+      if (ctx.username !== username) return ctx.reject();
+      if (ctx.method === 'password') return safeEqual(ctx.password, password) ? ctx.accept() : ctx.reject();
+      if (ctx.method === 'publickey') {
+        const key = allowedKeys.find((candidate) =>
+          !(candidate instanceof Error) && candidate.type === ctx.key.algo
+          && candidate.getPublicSSH().equals(ctx.key.data));
+        if (key === undefined || key instanceof Error) return ctx.reject();
+        if (ctx.signature === undefined || ctx.blob === undefined) return ctx.accept();
+        return key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject();
+      }
+      return ctx.reject(['password', 'publickey']);
+    });
+    connection.on('session', (accept, reject) => {
+      // Count the way sshd does, synchronously with the CHANNEL_CLOSE messages already parsed: ssh2
+      // has reserved this channel in its channel table (pinned ssh2 1.17 internals, test-only).
+      const openChannels = (connection as unknown as { _chanMgr: { _count: number } })._chanMgr._count;
+      if (openChannels > maxSessions) return reject();
+      counters.maxSessions = Math.max(counters.maxSessions, openChannels);
+      const session = accept();
+      session.on('exec', (acceptExec, _rejectExec, info) => {
+        counters.execs++;
+        const channel = acceptExec();
+        runCommand(channel, info.command);
+      });
+      session.on('sftp', (acceptSftp) => {
+        const sftp = acceptSftp();
+        serveSftp(sftp, sftpRoot);
+      });
+    });
+  });
+  ssh.on('error', () => {});
+
+  const listener: NetServer = createServer((socket) => {
+    counters.accepted++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    // A frozen server accepts TCP but never speaks SSH: a hung peer.
+    if (frozen) held.add(socket);
+    else ssh.injectSocket(socket);
+  });
+  let port = 0;
+  const listen = () => new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      const address = listener.address();
+      if (address !== null && typeof address === 'object') port = address.port;
+      resolve();
+    });
+  });
+  await listen();
+  const stop = async () => {
+    for (const socket of sockets) socket.destroy();
+    if (listener.listening) await new Promise<void>((resolve) => listener.close(() => resolve()));
+  };
+
+  return {
+    host,
+    get port() { return port; },
+    username,
+    password,
+    hostKey,
+    clientKey,
+    sftpRoot,
+    get knownHostsLine() { return knownHostsLine(host, port, hostKey.public); },
+    get connections() { return sockets.size; },
+    get connectionsAccepted() { return counters.accepted; },
+    get execs() { return counters.execs; },
+    get maxConcurrentSessionsSeen() { return counters.maxSessions; },
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) if (!held.has(socket)) socket.resume();
+      for (const socket of held) socket.destroy();
+      held.clear();
+    },
+    stop,
+    async start() {
+      if (!listener.listening) await listen();
+    },
+    async close() {
+      await stop();
+      rmSync(sftpRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+function safeEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function runCommand(channel: ServerChannel, command: string): void {
+  const [name, ...args] = command.trim().split(/\s+/);
+  // A server channel only closes once its input has ended, so commands that ignore stdin drain it.
+  if (name !== 'cat') channel.resume();
+  const finish = (code: number) => {
+    if (channel.writable) {
+      channel.exit(code);
+      channel.end();
+    }
+  };
+  switch (name) {
+    case 'echo':
+      channel.write(`${args.join(' ')}\n`);
+      return finish(0);
+    case 'echo-stderr':
+      channel.stderr.write(`${args.join(' ')}\n`);
+      return finish(0);
+    case 'exit':
+      return finish(Number(args[0] ?? 0));
+    case 'cat':
+      channel.on('data', (chunk: Buffer) => channel.write(chunk));
+      channel.on('end', () => finish(0));
+      return;
+    case 'sleep': {
+      // ssh2's Server does not pass "signal" requests on once a command runs; closing ends it.
+      const timer = setTimeout(() => finish(0), Number(args[0] ?? 0) * 1000);
+      channel.once('close', () => clearTimeout(timer));
+      return;
+    }
+    default:
+      channel.stderr.write(`${name ?? ''}: command not found\n`);
+      return finish(127);
+  }
+}
+
+/** A small SFTP v3 server over a real directory: enough for open/read/write/stat/readdir/rename/remove. */
+function serveSftp(sftp: SFTPWrapper, root: string): void {
+  const handles = new Map<number, { fd: number } | { dir: string; done: boolean }>();
+  let nextHandle = 1;
+  const resolvePath = (path: string) => join(root, posix.resolve('/', path));
+  const newHandle = (value: { fd: number } | { dir: string; done: boolean }) => {
+    const id = nextHandle++;
+    handles.set(id, value);
+    const buffer = Buffer.alloc(4);
+    buffer.writeUInt32BE(id);
+    return buffer;
+  };
+  const handleOf = (buffer: Buffer) => (buffer.length === 4 ? handles.get(buffer.readUInt32BE(0)) : undefined);
+  const attrsOf = (stats: fs.Stats) => ({
+    mode: stats.mode, uid: stats.uid, gid: stats.gid, size: stats.size,
+    atime: Math.floor(stats.atimeMs / 1000), mtime: Math.floor(stats.mtimeMs / 1000),
+  });
+  const guard = (reqid: number, action: () => void) => {
+    try {
+      action();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      sftp.status(reqid, code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE
+        : code === 'EACCES' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE);
+    }
+  };
+  sftp.on('OPEN', (reqid, filename, flags) => guard(reqid, () => {
+    const mode = flagsToString(flags) ?? 'r';
+    sftp.handle(reqid, newHandle({ fd: fs.openSync(resolvePath(filename), mode) }));
+  }));
+  sftp.on('READ', (reqid, handle, offset, length) => guard(reqid, () => {
+    const entry = handleOf(handle);
+    if (entry === undefined || !('fd' in entry)) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    const buffer = Buffer.alloc(length);
+    const read = fs.readSync(entry.fd, buffer, 0, length, offset);
+    if (read === 0) return sftp.status(reqid, STATUS_CODE.EOF);
+    sftp.data(reqid, buffer.subarray(0, read));
+  }));
+  sftp.on('WRITE', (reqid, handle, offset, data) => guard(reqid, () => {
+    const entry = handleOf(handle);
+    if (entry === undefined || !('fd' in entry)) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    fs.writeSync(entry.fd, data, 0, data.length, offset);
+    sftp.status(reqid, STATUS_CODE.OK);
+  }));
+  sftp.on('CLOSE', (reqid, handle) => guard(reqid, () => {
+    const entry = handleOf(handle);
+    if (entry === undefined) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    handles.delete(handle.readUInt32BE(0));
+    if ('fd' in entry) fs.closeSync(entry.fd);
+    sftp.status(reqid, STATUS_CODE.OK);
+  }));
+  sftp.on('FSTAT', (reqid, handle) => guard(reqid, () => {
+    const entry = handleOf(handle);
+    if (entry === undefined || !('fd' in entry)) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    sftp.attrs(reqid, attrsOf(fs.fstatSync(entry.fd)));
+  }));
+  const stat = (reqid: number, path: string) => guard(reqid, () => sftp.attrs(reqid, attrsOf(fs.statSync(resolvePath(path)))));
+  sftp.on('STAT', stat);
+  sftp.on('LSTAT', stat);
+  sftp.on('REALPATH', (reqid, path) => {
+    const resolved = posix.resolve('/', path);
+    sftp.name(reqid, [{ filename: resolved, longname: resolved, attrs: {} as never }]);
+  });
+  sftp.on('OPENDIR', (reqid, path) => guard(reqid, () => {
+    if (!fs.statSync(resolvePath(path)).isDirectory()) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    sftp.handle(reqid, newHandle({ dir: resolvePath(path), done: false }));
+  }));
+  sftp.on('READDIR', (reqid, handle) => guard(reqid, () => {
+    const entry = handleOf(handle);
+    if (entry === undefined || !('dir' in entry)) return sftp.status(reqid, STATUS_CODE.FAILURE);
+    if (entry.done) return sftp.status(reqid, STATUS_CODE.EOF);
+    entry.done = true;
+    sftp.name(reqid, readdirSync(entry.dir).map((name) => ({
+      filename: name, longname: name, attrs: attrsOf(fs.statSync(join(entry.dir, name))),
+    })));
+  }));
+  sftp.on('REMOVE', (reqid, path) => guard(reqid, () => { fs.unlinkSync(resolvePath(path)); sftp.status(reqid, STATUS_CODE.OK); }));
+  sftp.on('MKDIR', (reqid, path) => guard(reqid, () => { fs.mkdirSync(resolvePath(path)); sftp.status(reqid, STATUS_CODE.OK); }));
+  sftp.on('RMDIR', (reqid, path) => guard(reqid, () => { fs.rmdirSync(resolvePath(path)); sftp.status(reqid, STATUS_CODE.OK); }));
+  sftp.on('RENAME', (reqid, from, to) => guard(reqid, () => {
+    fs.renameSync(resolvePath(from), resolvePath(to));
+    sftp.status(reqid, STATUS_CODE.OK);
+  }));
+  // ssh2 leaves answering the client's close of an SFTP channel to us (sshd does it by itself).
+  sftp.on('end', () => sftp.end());
+  sftp.on('close', () => {
+    for (const entry of handles.values()) if ('fd' in entry) fs.closeSync(entry.fd);
+    handles.clear();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real OpenSSH sshd
+
+/** Where Debian/Ubuntu's `openssh-server` installs the daemon. */
+export const SSHD_PATH = '/usr/sbin/sshd';
+
+export function hasOpenSsh(): boolean {
+  return fs.existsSync(SSHD_PATH);
+}
+
+export interface OpenSshServerOptions {
+  /** sshd's MaxSessions. Default 10. */
+  maxSessions?: number;
+  /** How long to wait for "Server listening". Default 20_000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface OpenSshServer {
+  readonly host: string;
+  /** Fixed for the server's life, across `stop()`/`start()`. */
+  readonly port: number;
+  /** The user sshd runs commands as: the user running this process. */
+  readonly username: string;
+  readonly hostKey: SshKeyPair;
+  /** Authorised in the server's own authorized_keys file. */
+  readonly clientKey: SshKeyPair;
+  readonly knownHostsLine: string;
+  /** A scratch directory the user may read and write (absolute paths for SFTP). */
+  readonly dataDir: string;
+  /** Kills sshd and every session it forked (a crash: connections drop). */
+  stop(): Promise<void>;
+  /** Starts sshd again on the same port. */
+  start(): Promise<void>;
+  /** `stop()` and removes the temp directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `/usr/sbin/sshd -D -e` with its own config, host key and authorized_keys in a temp dir,
+ * listening on 127.0.0.1 and a free port. Throws (never skips) when sshd is missing or does not
+ * come up within `startTimeoutMs`, with sshd's own log lines in the message.
+ */
+export async function startOpenSshServer(options: OpenSshServerOptions = {}): Promise<OpenSshServer> {
+  if (!hasOpenSsh()) {
+    throw new Error(`${SSHD_PATH} not found: install openssh-server (apt-get install -y openssh-server); .ci/run does`);
+  }
+  const host = '127.0.0.1';
+  const username = userInfo().username;
+  const dir = mkdtempSync(join(tmpdir(), 'pool-sshd-'));
+  const dataDir = join(dir, 'data');
+  fs.mkdirSync(dataDir);
+  fs.mkdirSync(join(dir, 'home'));
+  const hostKey = generateSshKeyPair({ comment: 'pool-sshd-host' });
+  const clientKey = generateSshKeyPair({ comment: 'pool-sshd-client' });
+  writeFileSync(join(dir, 'host_ed25519_key'), hostKey.private, { mode: 0o600 });
+  writeFileSync(join(dir, 'authorized_keys'), `${clientKey.public}\n`, { mode: 0o600 });
+  // sshd refuses to start without its privilege separation directory.
+  try { fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); } catch { /* not root: sshd will say */ }
+  const config = join(dir, 'sshd_config');
+  let port = 0;
+  let daemon: ChildProcess | undefined;
+
+  const writeConfig = () => writeFileSync(config, [
+    `Port ${port}`, `ListenAddress ${host}`, `HostKey ${join(dir, 'host_ed25519_key')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'UsePAM no', 'StrictModes no', 'PermitRootLogin yes', 'PubkeyAuthentication yes',
+    'PasswordAuthentication yes', 'KbdInteractiveAuthentication no',
+    `MaxSessions ${options.maxSessions ?? 10}`, 'MaxStartups 200:30:400', 'Subsystem sftp internal-sftp',
+    // Commands run through the user's shell; a HOME of our own keeps its rc files (which can be
+    // slow: pyenv, nvm...) out of every exec.
+    `SetEnv HOME=${join(dir, 'home')}`, 'PrintMotd no', 'PrintLastLog no', 'LogLevel INFO', '',
+  ].join('\n'));
+
+  const launch = () => new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const log: string[] = [];
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`sshd did not start on ${host}:${port}: ${why}\n${log.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no "Server listening" within ${options.startTimeoutMs ?? 20_000} ms`),
+      options.startTimeoutMs ?? 20_000);
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code) => fail(`exited with ${code}`));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      if (process.env['POOL_SSHD_LOG'] !== undefined) fs.appendFileSync(process.env['POOL_SSHD_LOG'], text);
+      for (const line of text.split('\n')) if (line !== '') log.push(line);
+      if (log.length > 50) log.splice(0, log.length - 50);
+      if (text.includes('Server listening on')) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.removeAllListeners('error');
+        child.on('error', () => {});
+        resolve(child);
+      }
+    });
+  });
+
+  const start = async () => {
+    if (daemon !== undefined) return;
+    for (let attempt = 1; ; attempt++) {
+      if (port === 0 || attempt > 1) port = await freePort(host);
+      writeConfig();
+      try {
+        daemon = await launch();
+        return;
+      } catch (error) {
+        // Another process may grab the port between freePort and sshd's bind; try a new one.
+        if (attempt >= 3 || !String(error).includes('Address already in use')) throw error;
+      }
+    }
+  };
+  // If the test process exits without close() (a timed-out test), sshd must not outlive it.
+  const killOnExit = () => {
+    if (daemon?.pid === undefined) return;
+    for (const pid of descendants(daemon.pid)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    daemon.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const startAgain = async () => {
+    if (daemon !== undefined) return;
+    writeConfig();
+    daemon = await launch();
+  };
+  const stop = async () => {
+    const child = daemon;
+    if (child === undefined || child.pid === undefined) return;
+    daemon = undefined;
+    const exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    // The per-connection sshd processes outlive the listener; kill them by pid, children first.
+    for (const pid of [...descendants(child.pid)].reverse()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  await start();
+  return {
+    host,
+    get port() { return port; },
+    username,
+    hostKey,
+    clientKey,
+    get knownHostsLine() { return knownHostsLine(host, port, hostKey.public); },
+    dataDir,
+    stop,
+    start: startAgain,
+    async close() {
+      process.off('exit', killOnExit);
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = address !== null && typeof address === 'object' ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every process below `root`, parents before children, read from /proc. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the ")" that closes the command name: state, ppid, ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch { /* exited meanwhile */ }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}

@@ -9,11 +9,12 @@ import { PoolEmitter, type DestroyReason } from './events.js';
 import { Histogram } from './histogram.js';
 import { PoolLease, type Lease, type LeaseOwner } from './lease.js';
 import { NodeState } from './node.js';
-import { checkNode, type PoolNode, type PoolOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type PoolNode, type PoolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { createPartitions, type PartitionState } from './partitions.js';
 import type { PoolHealthReport, PoolStats } from './stats.js';
 import { Waiter, WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
+import { NodeMembership } from './membership.js';
 
 export interface AcquireOptions {
   /** A specific node; otherwise the balancer picks. */
@@ -65,7 +66,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   readonly leakWatch: Set<PoolLease<C, N>> | undefined;
   private readonly dispatcher: Dispatcher<C, N>;
   private readonly maintainer: Maintainer<C, N>;
-  private nodesView: readonly N[] = [];
+  private readonly membership: NodeMembership<C, N>;
 
   // Pool-wide counts, kept in step with the nodes' own.
   total = 0;
@@ -110,13 +111,14 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
     this.deadlines = new WaiterDeadlines(this);
-    for (const node of options.nodes) this.insertNode(node);
+    this.membership = new NodeMembership(this);
+    for (const node of options.nodes) this.membership.insert(node);
     this.maintainer = new Maintainer(this);
     this.maintainer.start();
   }
 
   get nodes(): readonly N[] {
-    return this.nodesView;
+    return this.membership.view;
   }
 
   // ---- acquire ----
@@ -473,73 +475,21 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
 
   // ---- nodes ----
 
-  private insertNode(node: N): NodeState<C, N> {
-    const state = new NodeState<C, N>(node);
-    state.index = this.nodeList.length;
-    this.nodeList.push(state);
-    this.nodeMap.set(node.id, state);
-    this.nodesView = this.nodeList.map((entry) => entry.node);
-    return state;
+  /** Tops every node up to minIdlePerNode. */
+  warm(): void {
+    this.maintainer.warm(this.clock.now());
   }
 
   addNode(node: N): void {
-    if (this.isClosed) throw new PoolError('POOL_CLOSED', 'The pool is closed');
-    checkNode(node, 'node', new Set(this.nodeMap.keys()));
-    this.insertNode(node);
-    this.emit('nodeAdded', { node: node.id });
-    this.maintainer.warm(this.clock.now());
-    this.pump();
+    this.membership.add(node);
   }
 
   removeNode(id: string, options?: { drain?: boolean }): Promise<void> {
-    const node = this.nodeMap.get(id);
-    if (node === undefined) return Promise.reject(new PoolError('NODE_UNKNOWN', `No node '${id}' in this pool`));
-    node.isRemoved = true;
-    const last = this.nodeList.pop()!;
-    if (last !== node) {
-      this.nodeList[node.index] = last;
-      last.index = node.index;
-    }
-    this.nodeMap.delete(id);
-    this.nodesView = this.nodeList.map((entry) => entry.node);
-    if (node.circuit !== 'closed') this.openCircuits--;
-    this.waiters.forEach((waiter) => {
-      if (waiter.node === node) this.failWaiter(waiter, new PoolError('NODE_UNKNOWN', `Node '${id}' was removed from the pool`));
-    });
-    this.emit('nodeRemoved', { node: id });
-    return this.emptyNode(node, options?.drain === true ? Infinity : 0, 'node-removed');
+    return this.membership.remove(id, options?.drain === true);
   }
 
-  async drainNode(id: string, options?: { timeoutMs?: number }): Promise<void> {
-    const node = this.nodeMap.get(id);
-    if (node === undefined) throw new PoolError('NODE_UNKNOWN', `No node '${id}' in this pool`);
-    node.isDraining = true;
-    try {
-      await this.emptyNode(node, options?.timeoutMs ?? Infinity, 'drain');
-    } finally {
-      node.isDraining = false;
-      this.maintainer.warm(this.clock.now());
-      this.pump();
-    }
-  }
-
-  /** Destroys a node's idle connections now, waits up to `leaseTimeoutMs` for its leases, then destroys the rest. */
-  private async emptyNode(node: NodeState<C, N>, leaseTimeoutMs: number, reason: DestroyReason): Promise<void> {
-    for (const record of node.connections) if (record.leases === 0) this.retireForShutdown(record, reason);
-    await this.whenDone(() => node.leases === 0, leaseTimeoutMs);
-    for (const record of node.connections) this.retireForShutdown(record, reason);
-    await this.whenDone(() => node.total === 0);
-    this.afterChange();
-  }
-
-  private retireForShutdown(record: PooledConnection<C, N>, reason: DestroyReason): void {
-    if (record.state === 'creating') {
-      this.creator.abort(record);
-      return;
-    }
-    record.isRetired = true;
-    this.removeAvailable(record);
-    if (record.state !== 'validating') void this.destroy(record, reason, undefined);
+  drainNode(id: string, options?: { timeoutMs?: number }): Promise<void> {
+    return this.membership.drainNode(id, options?.timeoutMs ?? Infinity);
   }
 
   // ---- drain / close ----
@@ -552,9 +502,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     this.waiters.forEach((waiter) => this.failWaiter(waiter, new PoolError('POOL_CLOSED', 'The pool was drained while this acquire waited')));
     const timeoutMs = options?.timeoutMs ?? Infinity;
     this.drainPromise = (async () => {
-      const nodes = new Set<NodeState<C, N>>();
-      for (const node of this.nodeList) nodes.add(node);
-      await Promise.all([...nodes].map((node) => this.emptyNode(node, timeoutMs, 'drain')));
+      await Promise.all(this.nodeList.map((node) => this.membership.empty(node, timeoutMs, 'drain')));
       await this.whenDone(() => this.total === 0);
     })();
     return this.drainPromise;

@@ -1,0 +1,91 @@
+import type { PooledConnection } from './connection.js';
+import { PoolError } from './errors.js';
+import type { DestroyReason } from './events.js';
+import { NodeState } from './node.js';
+import { checkNode, type PoolNode } from './options.js';
+import type { ConnectionPool } from './pool.js';
+
+/** The pool's nodes: adding, removing and draining them at run time, and emptying one. */
+export class NodeMembership<C, N extends PoolNode> {
+  /** The nodes as the user gave them, rebuilt only when membership changes. */
+  view: readonly N[] = [];
+
+  constructor(private readonly pool: ConnectionPool<C, N>) {}
+
+  insert(node: N): NodeState<C, N> {
+    const pool = this.pool;
+    const state = new NodeState<C, N>(node);
+    state.index = pool.nodeList.length;
+    pool.nodeList.push(state);
+    pool.nodeMap.set(node.id, state);
+    this.view = pool.nodeList.map((entry) => entry.node);
+    return state;
+  }
+
+  add(node: N): void {
+    const pool = this.pool;
+    if (pool.isClosed) throw new PoolError('POOL_CLOSED', 'The pool is closed');
+    checkNode(node, 'node', new Set(pool.nodeMap.keys()));
+    this.insert(node);
+    pool.emit('nodeAdded', { node: node.id });
+    pool.warm();
+    pool.pump();
+  }
+
+  /** Acquires naming the node fail NODE_UNKNOWN from now on; resolves once its connections are gone. */
+  remove(id: string, waitForLeases: boolean): Promise<void> {
+    const pool = this.pool;
+    const node = pool.nodeMap.get(id);
+    if (node === undefined) return Promise.reject(new PoolError('NODE_UNKNOWN', `No node '${id}' in this pool`));
+    node.isRemoved = true;
+    const last = pool.nodeList.pop()!;
+    if (last !== node) {
+      pool.nodeList[node.index] = last;
+      last.index = node.index;
+    }
+    pool.nodeMap.delete(id);
+    this.view = pool.nodeList.map((entry) => entry.node);
+    if (node.circuit !== 'closed') pool.openCircuits--;
+    pool.waiters.forEach((waiter) => {
+      if (waiter.node === node) pool.failWaiter(waiter, new PoolError('NODE_UNKNOWN', `Node '${id}' was removed from the pool`));
+    });
+    pool.emit('nodeRemoved', { node: id });
+    return this.empty(node, waitForLeases ? Infinity : 0, 'node-removed');
+  }
+
+  /** Recycles every connection of a node: no new leases meanwhile, then the node serves again. */
+  async drainNode(id: string, leaseTimeoutMs: number): Promise<void> {
+    const pool = this.pool;
+    const node = pool.nodeMap.get(id);
+    if (node === undefined) throw new PoolError('NODE_UNKNOWN', `No node '${id}' in this pool`);
+    node.isDraining = true;
+    try {
+      await this.empty(node, leaseTimeoutMs, 'drain');
+    } finally {
+      node.isDraining = false;
+      pool.warm();
+      pool.pump();
+    }
+  }
+
+  /** Destroys a node's idle connections now, waits up to `leaseTimeoutMs` for its leases, then destroys the rest. */
+  async empty(node: NodeState<C, N>, leaseTimeoutMs: number, reason: DestroyReason): Promise<void> {
+    const pool = this.pool;
+    for (const record of node.connections) if (record.leases === 0) this.retire(record, reason);
+    await pool.whenDone(() => node.leases === 0, leaseTimeoutMs);
+    for (const record of node.connections) this.retire(record, reason);
+    await pool.whenDone(() => node.total === 0);
+    pool.afterChange();
+  }
+
+  private retire(record: PooledConnection<C, N>, reason: DestroyReason): void {
+    const pool = this.pool;
+    if (record.state === 'creating') {
+      pool.creator.abort(record);
+      return;
+    }
+    record.isRetired = true;
+    pool.removeAvailable(record);
+    if (record.state !== 'validating') void pool.destroy(record, reason, undefined);
+  }
+}

@@ -237,9 +237,10 @@ export class Dispatcher<C, N extends PoolNode> {
     const seats = this.pool.options.maxLeasesPerConnection;
     for (const record of node.connections) {
       if (record.state !== 'creating') continue;
-      if (record.sponsor === undefined) {
+      // A sponsor already served elsewhere leaves its create free to claim.
+      if (record.sponsor === undefined || record.sponsor.isSettled) {
         record.sponsor = waiter;
-      } else if (1 + (record.riders?.length ?? 0) < seats) {
+      } else if (1 + countWaiting(record.riders) < seats) {
         (record.riders ??= []).push(waiter);
       } else {
         continue;
@@ -304,4 +305,10 @@ export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolE
 
 function unavailableAll(cause: unknown): PoolError {
   return new PoolError('NODE_UNAVAILABLE', 'No node can serve: every circuit is open', cause === undefined ? undefined : { cause });
+}
+
+function countWaiting<C, N extends PoolNode>(riders: Waiter<C, N>[] | undefined): number {
+  let count = 0;
+  if (riders) for (const rider of riders) if (!rider.isSettled) count++;
+  return count;
 }

@@ -42,6 +42,8 @@ export interface Pool<C, N extends PoolNode = PoolNode> extends AsyncDisposable 
   stats(): PoolStats;
   health(): Promise<PoolHealthReport>;
   readonly nodes: readonly N[];
+  /** For transports: reports a background failure (a failed reset, a cancel gone wrong) on 'error'. */
+  reportError(error: unknown, during: string, node?: string): void;
   on: PoolEmitter['on'];
   off: PoolEmitter['off'];
   once: PoolEmitter['once'];
@@ -245,12 +247,42 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     }
     const retirement = this.retirementReason(record, now);
     if (retirement !== undefined) return this.destroy(record, retirement, record.retiredBecause);
-    if (this.needsRecycle) return this.recycle(record);
+    if (this.needsRecycle) {
+      const pending = this.resetNow(record);
+      if (pending !== undefined) return pending;
+    }
+    this.reuse(record, now);
+    return RESOLVED;
+  }
+
+  /** Back into service: straight to the first waiter when possible, else idle. */
+  private reuse(record: PooledConnection<C, N>, now: number): void {
     this.refreshMaxLeases(record);
-    if (this.waiters.size > 0 && this.dispatcher.handOff(record, now)) return RESOLVED;
+    if (this.waiters.size > 0 && this.dispatcher.handOff(record, now)) return;
     this.makeIdle(record, now, true);
     this.afterChange(now);
-    return RESOLVED;
+  }
+
+  /**
+   * Runs factory.reset, synchronously when it returns no promise, so the connection is reused
+   * at once; returns a promise only when the rest (an async reset, validateOnRelease) must wait.
+   */
+  private resetNow(record: PooledConnection<C, N>): Promise<void> | undefined {
+    const { factory } = this.options;
+    let result: unknown;
+    try {
+      result = factory.reset?.(record.connection as C, record.node.node);
+    } catch (error) {
+      return this.failReset(record, error);
+    }
+    if (!isPromiseLike(result) && !this.options.validateOnRelease) return undefined;
+    this.setState(record, 'validating');
+    return this.finishRecycle(record, result);
+  }
+
+  private failReset(record: PooledConnection<C, N>, error: unknown): Promise<void> {
+    this.emit('error', { error, during: 'reset', node: record.node.id });
+    return this.destroy(record, 'broken', error);
   }
 
   retirementReason(record: PooledConnection<C, N>, now: number): DestroyReason | undefined {
@@ -268,28 +300,26 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   }
 
   /** Reset and (optionally) validate a released connection before it goes back to idle. */
-  private async recycle(record: PooledConnection<C, N>): Promise<void> {
-    const { factory } = this.options;
-    this.setState(record, 'validating');
+  /** The asynchronous rest of a recycle: await the reset, validate on release, then reuse. */
+  private async finishRecycle(record: PooledConnection<C, N>, reset: unknown): Promise<void> {
     try {
-      if (factory.reset) await factory.reset(record.connection as C, record.node.node);
+      await reset;
     } catch (error) {
-      this.emit('error', { error, during: 'reset', node: record.node.id });
-      await this.destroy(record, 'broken', error);
+      await this.failReset(record, error);
       return;
     }
     if (this.options.validateOnRelease && !(await this.validate(record, 'release'))) {
       await this.destroy(record, 'invalid', undefined);
       return;
     }
+    if (record.state !== 'validating') return; // destroyed meanwhile (drain, node removal)
     const now = this.clock.now();
     const retirement = this.retirementReason(record, now);
     if (retirement !== undefined) {
       await this.destroy(record, retirement, record.retiredBecause);
       return;
     }
-    this.makeIdle(record, now, true);
-    this.afterChange();
+    this.reuse(record, now);
   }
 
   /** Runs the factory's validate, bounded by createTimeoutMs; a throw or timeout counts as invalid. */
@@ -537,7 +567,15 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     };
   }
 
+  reportError(error: unknown, during: string, node?: string): void {
+    this.emit('error', node === undefined ? { error, during } : { error, during, node });
+  }
+
   health(): Promise<PoolHealthReport> {
     return this.maintainer.checkHealth();
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

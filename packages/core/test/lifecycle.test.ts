@@ -255,4 +255,66 @@ describe('connection lifecycle', () => {
       await pool.drain();
     }
   });
+
+  it('a synchronous reset hands the connection straight to the next waiter', async () => {
+    const factory = trackingFactory({ withReset: true });
+    const pool = createPool({ factory, maxPerNode: 1 });
+    const held = await pool.acquire();
+    let isServed = false;
+    const next = pool.acquire().then((lease) => { isServed = true; return lease; });
+    await flushPromises();
+    const releasing = held.release();
+    expect(factory.resetCalls).toBe(1);
+    await releasing;
+    await Promise.resolve();
+    expect(isServed).toBe(true);
+    await (await next).release();
+    expect(factory.resetCalls).toBe(2);
+    await pool.drain();
+  });
+
+  it('an asynchronous reset finishes before the connection is reused', async () => {
+    const factory = trackingFactory();
+    let resets = 0;
+    factory.reset = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      resets++;
+    };
+    const pool = createPool({ factory, maxPerNode: 1 });
+    const held = await pool.acquire();
+    const next = pool.acquire();
+    await held.release();
+    expect(resets).toBe(1);
+    const lease = await next;
+    expect(lease.connection).toBe(held.connection);
+    await lease.release();
+    await pool.drain();
+  });
+
+  it('does not start a create when one already under way lost its waiter to another connection', async () => {
+    let calls = 0;
+    const pool = createPool({
+      factory: {
+        create: async () => {
+          const delay = calls++ === 0 ? 20 : 5;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          return { id: calls };
+        },
+        destroy: () => undefined,
+      },
+    });
+    const hold = () => pool.acquire().then((lease) => new Promise<void>((resolve) => setTimeout(() => { void lease.release().then(resolve); }, 30)));
+    await Promise.all([hold(), hold()]);
+    expect(pool.stats().created).toBe(2);
+    await pool.drain();
+  });
+
+  it('lets a transport report background failures on error', async () => {
+    const pool = createPool({ factory: trackingFactory() });
+    const seen: unknown[] = [];
+    pool.on('error', (event) => seen.push(event));
+    pool.reportError(new Error('cancel failed'), 'cancel', 'default');
+    expect(seen).toEqual([{ error: new Error('cancel failed'), during: 'cancel', node: 'default' }]);
+    await pool.drain();
+  });
 });

@@ -1,0 +1,161 @@
+import type { ConnectionFactory } from '@pool/core';
+import pg from 'pg';
+import type { PgNode } from './options.js';
+import { redactError } from './redact.js';
+
+/** Hooks the pg.Pool facade uses to emit pg-pool's events with the client. */
+export interface PgFactoryHooks {
+  onConnect?(client: pg.Client): void;
+  onRemove?(client: pg.Client): void;
+  onClientError?(error: Error, client: pg.Client): void;
+}
+
+interface ConnectionState {
+  /** The socket failed or the server ended the session: never run anything on it again. */
+  isBroken: boolean;
+  /** We are ending it ourselves: its 'end' is expected. */
+  isClosing: boolean;
+}
+
+/** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' failed transaction. */
+type TransactionStatus = 'I' | 'T' | 'E' | null;
+
+/** The pool's bookkeeping, kept on the client itself: read on every release, so no WeakMap lookup. */
+const STATE = Symbol('@pool/pg connection state');
+type TrackedClient = pg.Client & { [STATE]?: ConnectionState };
+const stateOf = (client: pg.Client): ConnectionState | undefined => (client as TrackedClient)[STATE];
+
+/**
+ * pg >= 8.16 keeps the status byte of the server's last ReadyForQuery message. It is the
+ * authoritative answer to "is this session inside a transaction?" — whatever SQL the user ran
+ * (BEGIN, COMMIT AND CHAIN, a function that errored...). Unknown means "assume the worst".
+ */
+export function transactionStatus(client: pg.Client): TransactionStatus {
+  const reader = (client as unknown as { getTransactionStatus?: () => TransactionStatus }).getTransactionStatus;
+  return typeof reader === 'function' ? reader.call(client) : null;
+}
+
+export function isBrokenClient(client: pg.Client): boolean {
+  const state = stateOf(client);
+  if (state?.isBroken) return true;
+  return (client as unknown as { _queryable?: boolean })._queryable === false;
+}
+
+/**
+ * True for errors after which the server closes the session: FATAL/PANIC severity (a terminated
+ * backend sends its FATAL error before the socket closes, so the client still looks usable).
+ */
+export function isSessionFatal(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { severity, code } = error as { severity?: unknown; code?: unknown };
+  if (severity === 'FATAL' || severity === 'PANIC') return true;
+  return typeof code === 'string' && (code.startsWith('57P0') || code.startsWith('08'));
+}
+
+/** Marks the client broken when `error` ended its session; returns whether it did. */
+export function noteError(client: pg.Client, error: unknown): boolean {
+  if (isSessionFatal(error)) markBroken(client);
+  return isBrokenClient(client);
+}
+
+export function markBroken(client: pg.Client): void {
+  const state = stateOf(client);
+  if (state) state.isBroken = true;
+}
+
+/** Destroys the socket under a pg.Client at once (pg's own end() waits for the server). */
+export function destroySocket(client: pg.Client): void {
+  markBroken(client);
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+export interface PgFactoryConfig {
+  clientConfigs: Map<string, pg.ClientConfig>;
+  secrets: string[];
+  hooks: PgFactoryHooks;
+}
+
+export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.Client, PgNode> {
+  const { clientConfigs, secrets, hooks } = config;
+
+  return {
+    async create(node, ctx) {
+      const clientConfig = clientConfigs.get(node.id);
+      if (!clientConfig) throw new Error(`no connection settings for node '${node.id}'`);
+      const client = new pg.Client(clientConfig);
+      const state: ConnectionState = { isBroken: false, isClosing: false };
+      (client as TrackedClient)[STATE] = state;
+      // Always listen: an 'error' on an idle client (backend terminated, server restart) must never
+      // be an uncaught exception. It retires the connection instead.
+      client.on('error', (error: Error) => {
+        state.isBroken = true;
+        redactError(error, secrets);
+        if (state.isClosing) return;
+        hooks.onClientError?.(error, client);
+        ctx.invalidate(error);
+      });
+      client.on('end', () => {
+        state.isBroken = true;
+        if (!state.isClosing) ctx.invalidate(new Error('the server closed the connection'));
+      });
+      const onAbort = () => destroySocket(client);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await client.connect();
+      } catch (error) {
+        state.isClosing = true;
+        destroySocket(client);
+        throw redactError(error, secrets);
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+      if (ctx.signal.aborted) {
+        state.isClosing = true;
+        destroySocket(client);
+        throw redactError(ctx.signal.reason, secrets);
+      }
+      hooks.onConnect?.(client);
+      return client;
+    },
+
+    async destroy(client) {
+      const state = stateOf(client);
+      if (state) state.isClosing = true;
+      hooks.onRemove?.(client);
+      if (isBrokenClient(client)) {
+        destroySocket(client);
+        return;
+      }
+      // A polite Terminate message; if the server does not answer quickly, cut the socket.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        client.end().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1_000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+      destroySocket(client);
+    },
+
+    async validate(client, ctx) {
+      if (isBrokenClient(client)) return false;
+      const onAbort = () => destroySocket(client);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        // Bounded by core's signal (createTimeoutMs): an abort destroys the socket, failing the query.
+        await client.query('SELECT 1');
+        return !isBrokenClient(client);
+      } catch {
+        return false;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    },
+
+    isBroken(error, client) {
+      return noteError(client, error);
+    },
+  };
+}

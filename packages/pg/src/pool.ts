@@ -1,0 +1,192 @@
+import { createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import type pg from 'pg';
+import { createPgFactory, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
+import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
+import { acquireAndQuery, runQuery, type QueryRunContext } from './query.js';
+import { createSessionReset, PgLease } from './reset.js';
+import { collectSecrets, redactError } from './redact.js';
+import { NodeRouter } from './routing.js';
+import { beginStatement, runTransaction, type PgTransactionOptions } from './transaction.js';
+
+/** Where and how one acquire runs: core's acquire options plus replica routing. */
+export interface PgAcquireOptions {
+  /** Run on this node only (no routing, no fallback). */
+  node?: string;
+  /** Counts against this partition's cap. */
+  partition?: string;
+  priority?: number;
+  affinityKey?: string;
+  /** Aborts the wait for a connection and, for `query`, the query itself (a cancel request is sent). */
+  signal?: AbortSignal;
+  /** Overrides `acquireTimeoutMs` for this call. */
+  acquireTimeoutMs?: number;
+  /** Prefer replicas, fall back to a primary when none can serve. Default false (primary). */
+  readOnly?: boolean;
+}
+
+export interface PgQueryOptions extends PgAcquireOptions {
+  /** Overrides the pool's `queryTimeoutMs` for this call; 0 = none. */
+  queryTimeoutMs?: number;
+}
+
+export type PgQueryValues = readonly unknown[];
+
+/** A `@pool/core` pool of pg clients, with pg-flavoured helpers. */
+export interface PgPool extends Omit<Pool<pg.Client, PgNode>, 'acquire' | 'use' | 'addNode'> {
+  /** Runs one statement on a pooled connection and returns pg's result (`rows`, `rowCount`, `fields`...). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values?: PgQueryValues,
+    options?: PgQueryOptions,
+  ): Promise<pg.QueryResult<R>>;
+  /**
+   * BEGIN, `fn(client)`, COMMIT; ROLLBACK when `fn` throws, and the connection is destroyed when
+   * the ROLLBACK itself fails. Rejects (SQLSTATE 25P02) when the server turned COMMIT into a rollback.
+   */
+  transaction<T>(fn: (client: pg.Client) => Promise<T> | T, options?: PgTransactionOptions): Promise<T>;
+  /** A lease on one client, for full control. Release it (or `await using`). */
+  acquire(options?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>>;
+  use<R>(fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R, options?: PgAcquireOptions): Promise<R>;
+  /** Adds a server at run time; the same fields as an entry of `nodes`. */
+  addNode(node: PgNodeOptions): void;
+}
+
+export function toAcquireOptions(options: PgAcquireOptions | undefined): AcquireOptions | undefined {
+  if (options === undefined) return undefined;
+  const acquire: AcquireOptions = {};
+  if (options.node !== undefined) acquire.node = options.node;
+  if (options.partition !== undefined) acquire.partition = options.partition;
+  if (options.priority !== undefined) acquire.priority = options.priority;
+  if (options.affinityKey !== undefined) acquire.affinityKey = options.affinityKey;
+  if (options.signal !== undefined) acquire.signal = options.signal;
+  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
+  return acquire;
+}
+
+/**
+ * Creates a PostgreSQL pool: pg clients managed by `@pool/core` (limits, queueing, validation,
+ * lifetimes, circuit breaking, metrics), with `query`, `transaction` and primary/replica routing.
+ */
+export function createPgPool(options: PgPoolOptions): PgPool {
+  return createPgPoolInternal(options, {}).pool;
+}
+
+/** @internal What the pg.Pool facade needs beyond the public pool. */
+export interface PgPoolInternals {
+  pool: PgPool;
+  /** A core lease, to be ended through runLeaseQuery. */
+  acquireRaw(): Promise<Lease<pg.Client, PgNode>>;
+  runLeaseQuery(
+    lease: Lease<pg.Client, PgNode>,
+    text: string | pg.QueryConfig,
+    values: readonly unknown[] | undefined,
+    timeoutMs: number,
+  ): Promise<pg.QueryResult>;
+  queryTimeoutMs: number;
+}
+
+/** @internal The facade passes hooks to see clients come and go. */
+export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHooks): PgPoolInternals {
+  const resolved = resolvePgOptions(options);
+  const { clientConfigs, secrets } = resolved;
+  const factory = createPgFactory({ clientConfigs, secrets, hooks });
+  const pool = createPool<pg.Client, PgNode>({ ...resolved.poolOptions, factory, nodes: resolved.nodes });
+  const coreAcquire = pool.acquire.bind(pool);
+  const coreAddNode = pool.addNode.bind(pool);
+  const breaker = resolved.poolOptions.circuitBreaker;
+  const clock = resolved.poolOptions.clock;
+  const router = new NodeRouter(
+    coreAcquire,
+    pool,
+    resolved.nodes,
+    breaker === false ? Infinity : (breaker?.cooldownMs ?? 10_000),
+    clock ? () => clock.now() : Date.now,
+  );
+  // Surfaces through the pool's 'error' event, redacted.
+  const reportError = (error: unknown, during: string) => pool.reportError(redactError(error, secrets), during);
+  const context: QueryRunContext = {
+    secrets,
+    cancelTimeoutMs: resolved.cancelTimeoutMs,
+    reset: createSessionReset(resolved.resetOnRelease, resolved.resetTimeoutMs),
+    onBackgroundError: (error) => reportError(error, 'query cleanup'),
+    onResetError: (error) => reportError(error, 'reset'),
+  };
+  const wrap = (lease: Lease<pg.Client, PgNode>): Lease<pg.Client, PgNode> =>
+    new PgLease(lease, context.reset, context.onResetError);
+  // A removed node's settings go with it, so its id may be added again later.
+  pool.on('nodeRemoved', ({ node }) => clientConfigs.delete(node));
+  const defaultQueryTimeoutMs = resolved.queryTimeoutMs;
+  const baseClientConfig = clientConfigs.values().next().value as pg.ClientConfig;
+
+  // Core's lease, ended by this package's own paths (endLease / releaseLease). Acquire errors need no
+  // scrubbing: core builds them from factory errors, which create() scrubbed.
+  const acquireRaw = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> =>
+    acquireOptions === undefined
+      ? router.acquire(undefined, false)
+      : router.acquire(toAcquireOptions(acquireOptions), acquireOptions.readOnly === true);
+  // The lease users hold: its release() resets the session first.
+  const acquire = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> => acquireRaw(acquireOptions).then(wrap);
+  const plainAcquire = () => router.acquire(undefined, false);
+
+  const extensions = {
+    acquire,
+    query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+      text: string | pg.QueryConfig,
+      values?: PgQueryValues,
+      queryOptions?: PgQueryOptions,
+    ): Promise<pg.QueryResult<R>> {
+      // Not async: the hot path returns its one promise directly, without an extra adoption.
+      const result =
+        queryOptions === undefined && defaultQueryTimeoutMs === 0
+          ? acquireAndQuery(plainAcquire, text, values, context)
+          : acquireRaw(queryOptions).then((lease) =>
+              runQuery(lease, text, values, context, queryOptions?.signal, queryOptions?.queryTimeoutMs ?? defaultQueryTimeoutMs),
+            );
+      return result as Promise<pg.QueryResult<R>>;
+    },
+    async transaction<T>(fn: (client: pg.Client) => Promise<T> | T, transactionOptions?: PgTransactionOptions): Promise<T> {
+      const begin = beginStatement(transactionOptions);
+      const lease = await acquire(transactionOptions);
+      return runTransaction(lease, fn, begin, secrets);
+    },
+    async use<R>(
+      fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R,
+      useOptions?: PgAcquireOptions,
+    ): Promise<R> {
+      const lease = await acquire(useOptions);
+      let result: R;
+      try {
+        result = await fn(lease.connection, lease);
+      } catch (error) {
+        const ending = noteError(lease.connection, error) ? lease.destroy(error) : lease.release();
+        // fn may have ended the lease itself: nothing more to do then.
+        await ending.catch(() => undefined);
+        throw redactError(error, secrets);
+      }
+      await (isBrokenClient(lease.connection) ? lease.destroy() : lease.release()).catch((error: unknown) => {
+        if (!isPoolError(error, 'LEASE_RELEASED')) throw error;
+      });
+      return result;
+    },
+    addNode(nodeOptions: PgNodeOptions): void {
+      const { node, config } = resolveNode(nodeOptions, options, stripConnection(baseClientConfig), '');
+      if (clientConfigs.has(node.id)) throw invalid('node.id', node.id, 'unique: the pool already has a node with this id');
+      clientConfigs.set(node.id, config);
+      for (const secret of collectSecrets(config)) if (!secrets.includes(secret)) secrets.push(secret);
+      secrets.sort((a, b) => b.length - a.length);
+      coreAddNode(node);
+      router.add(node);
+    },
+  };
+  return {
+    pool: Object.assign(pool, extensions) as unknown as PgPool,
+    acquireRaw: plainAcquire,
+    runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
+    queryTimeoutMs: defaultQueryTimeoutMs,
+  };
+}
+
+function stripConnection(config: pg.ClientConfig): pg.ClientConfig {
+  const { connectionString: _c, host: _h, port: _p, user: _u, password: _pw, database: _d, ssl: _s, ...rest } = config;
+  return rest;
+}

@@ -1,0 +1,206 @@
+import { PoolError, type Lease } from '@pool/core';
+import type pg from 'pg';
+import { sendCancelRequest } from './cancel.js';
+import { destroySocket, isBrokenClient, noteError, transactionStatus } from './factory.js';
+import type { PgNode } from './options.js';
+import { redactError } from './redact.js';
+import { releaseLease, type SessionReset } from './reset.js';
+
+export interface QueryRunContext {
+  secrets: readonly string[];
+  cancelTimeoutMs: number;
+  reset: SessionReset;
+  /** Background cleanup failures (never thrown at a caller), reported on the pool's 'error' event. */
+  onBackgroundError(error: unknown): void;
+  onResetError(error: unknown): void;
+}
+
+const SQLSTATE_QUERY_CANCELED = '57014';
+const CANCEL_SEND_TIMEOUT_MS = 10_000;
+
+type CallbackQuery = (
+  text: string | pg.QueryConfig,
+  values: readonly unknown[] | undefined,
+  callback: (error: Error | null | undefined, result: pg.QueryResult | undefined) => void,
+) => void;
+type PromiseQuery = (text: string | pg.QueryConfig, values: readonly unknown[] | undefined) => Promise<pg.QueryResult>;
+
+/** Ends a core lease after a query: destroy when the connection broke, else reset if needed and release. */
+export function endLease(lease: Lease<pg.Client, PgNode>, context: QueryRunContext, error?: unknown): void {
+  const isBroken = error === undefined ? isBrokenClient(lease.connection) : noteError(lease.connection, error);
+  try {
+    const ending = isBroken ? lease.destroy(error) : releaseLease(lease, context.reset, context.onResetError);
+    ending.catch(context.onBackgroundError);
+  } catch (endError) {
+    // Never let a failure to hand the connection back keep the caller from its result.
+    context.onBackgroundError(endError);
+  }
+}
+
+/**
+ * The common case in one promise: acquire, run with pg's callback form, hand the connection back
+ * before the caller's continuation runs (so the next waiter gets it first, as pg.Pool does).
+ */
+export function acquireAndQuery(
+  acquire: () => Promise<Lease<pg.Client, PgNode>>,
+  text: string | pg.QueryConfig,
+  values: readonly unknown[] | undefined,
+  context: QueryRunContext,
+): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    acquire().then((lease) => {
+      (lease.connection.query as CallbackQuery).call(lease.connection, text, values, (error, result) => {
+        if (error) {
+          endLease(lease, context, error);
+          reject(redactError(error, context.secrets));
+        } else {
+          endLease(lease, context);
+          resolve(result as pg.QueryResult);
+        }
+      });
+    }, reject);
+  });
+}
+
+/**
+ * Runs one query on a leased connection, ends the lease, and settles. When `signal` aborts or
+ * `timeoutMs` passes first, the caller gets `ABORTED` at once; in the background a real
+ * CancelRequest goes to the server and the connection returns to the pool only once it is clean.
+ */
+export function runQuery(
+  lease: Lease<pg.Client, PgNode>,
+  text: string | pg.QueryConfig,
+  values: readonly unknown[] | undefined,
+  context: QueryRunContext,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<pg.QueryResult> {
+  const client = lease.connection;
+  if (signal === undefined && timeoutMs <= 0) {
+    // pg's callback form: no promise pair inside pg, and a string text skips pg's config cloning.
+    return new Promise((resolve, reject) => {
+      (client.query as CallbackQuery).call(client, text, values, (error, result) => {
+        if (error) {
+          endLease(lease, context, error);
+          reject(redactError(error, context.secrets));
+        } else {
+          endLease(lease, context);
+          resolve(result as pg.QueryResult);
+        }
+      });
+    });
+  }
+  if (signal?.aborted) {
+    endLease(lease, context);
+    return Promise.reject(new PoolError('ABORTED', 'query aborted before it was sent', { cause: signal.reason }));
+  }
+
+  return new Promise((resolve, reject) => {
+    let isDone = false;
+    let timer: NodeJS.Timeout | undefined;
+    const inFlight = (client.query as PromiseQuery).call(client, text, values);
+    const stop = (reason: unknown, message: string) => {
+      if (isDone) return;
+      isDone = true;
+      cleanup();
+      reject(new PoolError('ABORTED', message, { cause: reason }));
+      cancelAndReturn(lease, inFlight, context).catch(context.onBackgroundError);
+    };
+    const onAbort = () => stop(signal?.reason, 'query aborted; a cancel request was sent to the server');
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        const reason = new DOMException(`query exceeded ${timeoutMs} ms`, 'TimeoutError');
+        stop(reason, `query timed out after ${timeoutMs} ms (queryTimeoutMs); a cancel request was sent to the server`);
+      }, timeoutMs);
+    }
+    inFlight.then(
+      (result) => {
+        if (isDone) return;
+        isDone = true;
+        cleanup();
+        endLease(lease, context);
+        resolve(result);
+      },
+      (error: unknown) => {
+        if (isDone) return;
+        isDone = true;
+        cleanup();
+        endLease(lease, context, error);
+        reject(redactError(error, context.secrets));
+      },
+    );
+  });
+}
+
+/**
+ * Cancels the running query and decides whether the connection is clean: the query must end within
+ * `cancelTimeoutMs`, and unless it ended *because* of the cancel (SQLSTATE 57014), a probe query
+ * must succeed, so a late cancel can only hit the probe, never the next user's query.
+ */
+async function cancelAndReturn(
+  lease: Lease<pg.Client, PgNode>,
+  inFlight: Promise<pg.QueryResult>,
+  context: QueryRunContext,
+): Promise<void> {
+  const client = lease.connection;
+  // The cancel request gets its own, longer deadline: even when the connection is given up, the
+  // server should still stop the statement.
+  const cancelSent = sendCancelRequest(client, Math.max(context.cancelTimeoutMs, CANCEL_SEND_TIMEOUT_MS));
+  const outcome = await settleWithin(inFlight, context.cancelTimeoutMs);
+  if (outcome.kind === 'error') noteError(client, outcome.error);
+  let isClean = outcome.kind !== 'timeout' && !isBrokenClient(client);
+  if (isClean) {
+    // Reuse only after the server has taken the cancel request (it closes that connection once it
+    // signalled the backend), so the cancel cannot land on the next user's statement.
+    isClean = await cancelSent;
+  }
+  if (isClean && !(outcome.kind === 'error' && sqlState(outcome.error) === SQLSTATE_QUERY_CANCELED)) {
+    isClean = (await probe(client, context.cancelTimeoutMs)) || (await probe(client, context.cancelTimeoutMs));
+  }
+  if (isClean) {
+    await releaseLease(lease, context.reset, context.onResetError);
+  } else {
+    destroySocket(client);
+    await lease.destroy(new Error('the cancelled query did not end cleanly'));
+  }
+}
+
+type Outcome = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
+
+function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(1, timeoutMs));
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve({ kind: 'ok' });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ kind: 'error', error });
+      },
+    );
+  });
+}
+
+async function probe(client: pg.Client, timeoutMs: number): Promise<boolean> {
+  if (isBrokenClient(client)) return false;
+  // In an (aborted) transaction SELECT would fail; ROLLBACK both probes and cleans.
+  const text = transactionStatus(client) === 'I' ? 'SELECT 1' : 'ROLLBACK';
+  try {
+    await client.query({ text, query_timeout: Math.max(1, timeoutMs) } as pg.QueryConfig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createPgPool, isPoolError, type PgPoolOptions } from '@pool/pg';
+import { Pool } from '@pool/pg/compat';
+
+function invalidOptionsError(options: PgPoolOptions): Error {
+  try {
+    const pool = createPgPool(options);
+    void pool.close();
+  } catch (error) {
+    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
+    return error as Error;
+  }
+  throw new Error('createPgPool accepted invalid options');
+}
+
+describe('option validation', () => {
+  it.each([
+    [{ statementTimeoutMs: -1 }, 'statementTimeoutMs', '-1', 'milliseconds >= 0'],
+    [{ queryTimeoutMs: Number.NaN }, 'queryTimeoutMs', 'NaN', 'finite'],
+    [{ cancelTimeoutMs: '5' as unknown as number }, 'cancelTimeoutMs', '"5"', 'number'],
+    [{ resetOnRelease: 'always' as 'discard' }, 'resetOnRelease', '"always"', "'rollback' or 'discard'"],
+    [{ nodes: [] }, 'nodes', 'an array of 0', 'non-empty array'],
+    [{ nodes: [{ id: 'a' }, { id: 'a' }] }, 'nodes[1].id', '"a"', 'unique'],
+    [{ nodes: [{ id: 'a', role: 'leader' as 'primary' }] }, 'nodes[0].role', '"leader"', "'primary' or 'replica'"],
+    [{ nodes: [{ id: 'r', role: 'replica' as const }] }, 'nodes', '"1 replica(s)"', "at least one node of role 'primary'"],
+    [{ port: 70_000 }, 'port', '70000', '1 to 65535'],
+    [{ nodes: [{ id: '' }] }, 'nodes[0].id', '""', 'non-empty string'],
+    [{ applicationName: 5 as unknown as string }, 'applicationName', '5', 'a string'],
+    [{ maxLeasesPerConnection: 4 }, 'maxLeasesPerConnection', '4', 'one statement at a time'],
+  ])('rejects %j naming the option, the value and the rule', (options, option, value, rule) => {
+    const { message } = invalidOptionsError(options as PgPoolOptions);
+    expect(message.startsWith(`${option} must be`)).toBe(true);
+    expect(message).toContain(`got ${value}`);
+    expect(message).toContain(rule);
+  });
+
+  it('never echoes a password or connection string in its message', () => {
+    const secret = 'hunter2-very-secret';
+    const badUrl = invalidOptionsError({ connectionString: `postgres://me:${secret}@[::1:5432/db` });
+    expect(badUrl.message).toMatch(/connectionString/);
+    expect(`${badUrl.message}${badUrl.stack}`).not.toContain(secret);
+    const badPassword = invalidOptionsError({ password: 12345 as unknown as string });
+    expect(badPassword.message).toMatch(/password/);
+    expect(badPassword.message).not.toContain('12345');
+  });
+
+  it('passes pool options to core, which validates them too', () => {
+    expect(invalidOptionsError({ maxPerNode: 0 }).message).toMatch(/maxPerNode/);
+  });
+
+  it('the compat facade rejects a custom Client class by name', () => {
+    expect(() => new Pool({ Client: class {} as never })).toThrow(/Client/);
+  });
+
+  it('creates lazily: no connection is attempted until work arrives', async () => {
+    const pool = createPgPool({ host: '127.0.0.1', port: 1, user: 'nobody' });
+    expect(pool.stats().total).toBe(0);
+    expect(pool.nodes).toEqual([{ id: 'default', role: 'primary', host: '127.0.0.1', port: 1, database: 'nobody' }]);
+    await pool.close();
+  });
+});

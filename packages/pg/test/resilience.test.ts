@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
+import { createPgPool, type PgPool, type PgPoolOptions } from '@pool/pg';
+import { adminClient, backendsOf, connectionOf, uniqueAppName, waitFor } from './helpers.js';
+
+let server: PostgresServer;
+let admin: pg.Client;
+const pools: PgPool[] = [];
+
+beforeAll(async () => {
+  server = await startPostgresServer();
+  admin = await adminClient(server);
+});
+
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+  await admin?.end().catch(() => undefined);
+  await server?.stop();
+});
+
+function makePool(applicationName: string, options: Partial<PgPoolOptions> = {}): PgPool {
+  const pool = createPgPool({ ...connectionOf(server), applicationName, ...options });
+  pools.push(pool);
+  return pool;
+}
+
+async function terminate(applicationName: string, extraCondition = 'true'): Promise<number> {
+  const result = await admin.query(
+    `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1 AND ${extraCondition}`,
+    [applicationName],
+  );
+  return result.rowCount ?? 0;
+}
+
+describe('backend terminated', () => {
+  it('evicts idle connections whose backend was terminated, without an uncaught error', async () => {
+    const applicationName = uniqueAppName('idle-kill');
+    const pool = makePool(applicationName, { maxPerNode: 3 });
+    const destroyed: string[] = [];
+    pool.on('destroy', (event) => destroyed.push(event.reason));
+    await Promise.all(Array.from({ length: 3 }, () => pool.query('SELECT pg_sleep(0.05)')));
+    expect(pool.stats().idle).toBe(3);
+    expect(await terminate(applicationName)).toBe(3);
+    await waitFor(() => destroyed.length === 3, 'three destroys');
+    expect(destroyed).toEqual(['broken', 'broken', 'broken']);
+    expect(pool.stats().total).toBe(0);
+    expect((await pool.query('SELECT 1 AS ok')).rows[0]).toEqual({ ok: 1 });
+  });
+
+  it('fails only the in-flight query of a busy terminated backend; the pool heals', async () => {
+    const applicationName = uniqueAppName('busy-kill');
+    const pool = makePool(applicationName, { maxPerNode: 4 });
+    const victim = pool.query('SELECT pg_sleep(20) AS victim').catch((error: unknown) => error);
+    const bystanders = Array.from({ length: 3 }, () => pool.query('SELECT pg_sleep(0.5) AS ok'));
+    await waitFor(async () => {
+      const result = await admin.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%AS victim%' AND state = 'active'",
+        [applicationName],
+      );
+      return result.rowCount === 1;
+    }, 'the victim query to run');
+    expect(await terminate(applicationName, "query LIKE '%AS victim%'")).toBe(1);
+    expect(await victim).toMatchObject({ code: '57P01' });
+    const results = await Promise.all(bystanders);
+    expect(results.every((result) => result.rowCount === 1)).toBe(true);
+    await waitFor(() => pool.stats().destroyed === 1, 'the broken connection to leave the pool');
+    const again = await Promise.all(Array.from({ length: 8 }, () => pool.query('SELECT 1 AS ok')));
+    expect(again).toHaveLength(8);
+    expect(pool.stats().total).toBeLessThanOrEqual(4);
+    expect(pool.stats().leases).toBe(0);
+  });
+});
+
+describe('server restart', () => {
+  it('keeps serving across a restart under load: errors only during the outage, no leak', async () => {
+    const applicationName = uniqueAppName('restart');
+    const pool = makePool(applicationName, {
+      maxPerNode: 5,
+      acquireTimeoutMs: 5_000,
+      createRetry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 200 },
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 200 },
+    });
+    const outcomes: { ok: boolean; at: number }[] = [];
+    const started = Date.now();
+    let isRunning = true;
+    const worker = async () => {
+      for (let i = 0; i < 2_000 && isRunning; i++) {
+        try {
+          await pool.query('SELECT 1');
+          outcomes.push({ ok: true, at: Date.now() - started });
+          // Paced, so the bounded loop outlives the ~2 s scenario.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        } catch {
+          outcomes.push({ ok: false, at: Date.now() - started });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    const workers = Array.from({ length: 10 }, worker);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.restart({ downMs: 300 });
+    const restartedAt = Date.now() - started;
+    // Give the pool time to notice and reconnect, then require a clean run.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const cleanFrom = outcomes.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    isRunning = false;
+    await Promise.all(workers);
+
+    expect(outcomes.filter((outcome) => outcome.ok && outcome.at < 300).length).toBeGreaterThan(10);
+    expect(outcomes.some((outcome) => outcome.ok && outcome.at > restartedAt)).toBe(true);
+    const afterRecovery = outcomes.slice(cleanFrom);
+    expect(afterRecovery.length).toBeGreaterThan(10);
+    expect(afterRecovery.every((outcome) => outcome.ok)).toBe(true);
+    expect(pool.stats().total).toBeLessThanOrEqual(5);
+    expect(pool.stats().leases).toBe(0);
+    expect(await backendsOf(await reconnectAdmin(), applicationName)).toBeLessThanOrEqual(5);
+  });
+});
+
+async function reconnectAdmin(): Promise<pg.Client> {
+  await admin.end().catch(() => undefined);
+  admin = await adminClient(server);
+  return admin;
+}

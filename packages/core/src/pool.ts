@@ -5,7 +5,7 @@ import { ConnectionCreator } from './creator.js';
 import { WaiterDeadlines } from './deadlines.js';
 import { Dispatcher, unavailable } from './dispatch.js';
 import { PoolError, describeError } from './errors.js';
-import { PoolEmitter, type DestroyReason } from './events.js';
+import { PoolEmitter, type DestroyReason, type PoolEventName, type PoolListener } from './events.js';
 import { Histogram } from './histogram.js';
 import { PoolLease, type Lease, type LeaseOwner } from './lease.js';
 import { NodeState } from './node.js';
@@ -44,19 +44,96 @@ export interface Pool<C, N extends PoolNode = PoolNode> extends AsyncDisposable 
   readonly nodes: readonly N[];
   /** For transports: reports a background failure (a failed reset, a cancel gone wrong) on 'error'. */
   reportError(error: unknown, during: string, node?: string): void;
-  on: PoolEmitter['on'];
-  off: PoolEmitter['off'];
-  once: PoolEmitter['once'];
+  on<E extends PoolEventName>(event: E, listener: PoolListener<E>): this;
+  off<E extends PoolEventName>(event: E, listener: PoolListener<E>): this;
+  once<E extends PoolEventName>(event: E, listener: PoolListener<E>): this;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Creates a pool; validates the options first (PoolError INVALID_OPTIONS). */
 export function createPool<C, N extends PoolNode = PoolNode>(options: PoolOptions<C, N>): Pool<C, N> {
-  return new ConnectionPool(resolveOptions(options));
+  return new PoolHandle(new ConnectionPool(resolveOptions(options)));
 }
 
-export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implements Pool<C, N>, LeaseOwner<C, N> {
+/**
+ * What users and transports hold: the public API and nothing else, the engine behind a private
+ * field, so a transport can add its helpers (`request`, `query`, `dispatcher`...) to this object
+ * without ever shadowing the engine's internals.
+ */
+class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
+  readonly #engine: ConnectionPool<C, N>;
+
+  constructor(engine: ConnectionPool<C, N>) {
+    this.#engine = engine;
+  }
+
+  get nodes(): readonly N[] {
+    return this.#engine.nodes;
+  }
+
+  acquire(options?: AcquireOptions): Promise<Lease<C, N>> {
+    return this.#engine.acquire(options);
+  }
+
+  use<R>(fn: (connection: C, lease: Lease<C, N>) => Promise<R> | R, options?: AcquireOptions): Promise<R> {
+    return this.#engine.use(fn, options);
+  }
+
+  addNode(node: N): void {
+    this.#engine.addNode(node);
+  }
+
+  removeNode(id: string, options?: { drain?: boolean }): Promise<void> {
+    return this.#engine.removeNode(id, options);
+  }
+
+  drainNode(id: string, options?: { timeoutMs?: number }): Promise<void> {
+    return this.#engine.drainNode(id, options);
+  }
+
+  drain(options?: { timeoutMs?: number }): Promise<void> {
+    return this.#engine.drain(options);
+  }
+
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+
+  stats(): PoolStats {
+    return this.#engine.stats();
+  }
+
+  health(): Promise<PoolHealthReport> {
+    return this.#engine.health();
+  }
+
+  reportError(error: unknown, during: string, node?: string): void {
+    this.#engine.reportError(error, during, node);
+  }
+
+  on<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    this.#engine.on(event, listener);
+    return this;
+  }
+
+  off<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    this.#engine.off(event, listener);
+    return this;
+  }
+
+  once<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    this.#engine.once(event, listener);
+    return this;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#engine.drain();
+  }
+}
+
+/** The engine: every counter, list and rule of one pool. Internal; users hold a PoolHandle. */
+export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implements LeaseOwner<C, N> {
   readonly options: ResolvedOptions<C, N>;
   readonly clock: Clock;
   readonly nodeList: NodeState<C, N>[] = [];

@@ -193,3 +193,14 @@ describe('use', () => {
     await pool.drain();
   });
 });
+
+describe('the pool object', () => {
+  it('takes transport helpers of any name without touching the engine', async () => {
+    const pool = createPool({ factory: trackingFactory() });
+    Object.assign(pool, { dispatcher: 1, options: 2, waiters: 3, creator: 4, counters: 5, request: () => 6, query: () => 7 });
+    await pool.use(() => undefined);
+    expect(pool.stats()).toMatchObject({ acquired: 1, released: 1 });
+    expect(Object.keys(pool)).toEqual(['dispatcher', 'options', 'waiters', 'creator', 'counters', 'request', 'query']);
+    await pool.drain();
+  });
+});

@@ -1,0 +1,237 @@
+import type { AcquireOptions, Lease, Pool } from '@pool/core';
+import { errors, type Client, type Dispatcher } from 'undici';
+import { sessionStateOf } from './factory.js';
+import type { Http2Node } from './options.js';
+import { isIdempotent, isNeverRetried, isRefusedStream, isReplayable, isSessionLossError, isSessionLost } from './retry.js';
+
+/** Where a request goes and how it waits; every field optional, as for `pool.acquire`. */
+export interface Http2RequestRouting {
+  /** Send to this node only; otherwise the request's `origin` (when it is a node's) or the balancer picks. */
+  node?: string;
+  /** Same key -> same node while it is healthy. */
+  affinityKey?: string;
+  /** Counts against this partition's cap. */
+  partition?: string;
+  /** Higher first among waiters; default 0 or the partition's priority. */
+  priority?: number;
+  /** Longest wait for a stream slot; default the pool's `acquireTimeoutMs`. */
+  acquireTimeoutMs?: number;
+}
+
+/** What a pooled request needs from its pool. */
+export interface RequestOwner {
+  readonly pool: Pool<Client, Http2Node>;
+  readonly retryOnSessionLoss: boolean;
+  /** The id of the node whose origin is `origin`, if any. */
+  nodeForOrigin(origin: string | URL | undefined): string | undefined;
+  /** An unused ticket for one acquire (recycled: a controller and options per request cost measurably). */
+  takeAcquireTicket(): AcquireTicket;
+  /** Gives back a ticket whose acquire settled without aborting it. */
+  recycleAcquireTicket(ticket: AcquireTicket): void;
+}
+
+/** What one acquire needs: a way to abort it, and the options naming that signal. */
+export interface AcquireTicket {
+  readonly controller: AbortController;
+  readonly options: AcquireOptions & { signal: AbortSignal };
+}
+
+export function newAcquireTicket(): AcquireTicket {
+  const controller = new AbortController();
+  return { controller, options: { signal: controller.signal } };
+}
+
+export type PooledDispatchOptions = Dispatcher.DispatchOptions & Http2RequestRouting;
+
+function ignore(): void {}
+
+/**
+ * Retries of one request after session losses. One is the rule; a second is for when the session
+ * of the first retry goes away as well, which is what a server shutting down looks like: it sends
+ * GOAWAY on each of its sessions, and they arrive one after another. Each retry is on a session
+ * other than the ones that failed, since those are retired.
+ */
+const MAX_RETRIES = 2;
+
+/**
+ * One request through the pool: takes a stream slot (a lease on a session), dispatches on that
+ * session's Client, and releases the lease exactly once, when the response ends or fails (not
+ * when the caller reads the body: a fully received body no longer holds a stream). A request cut
+ * off by the loss of its session may be sent once more on another (see `retry.ts`).
+ *
+ * Subclasses speak one of undici's two handler APIs, the same one as the caller's handler, so
+ * events pass through without conversion; this class holds what both share.
+ */
+export abstract class PooledRequest {
+  protected isAborted = false;
+  protected abortReason: Error | null = null;
+  /** A terminal callback (end or error) went to the caller. */
+  protected isDone = false;
+  /** Final response headers went to the caller: from then on, no retry. */
+  protected hasResponse = false;
+  #attempts = 0;
+  #lease: Lease<Client, Http2Node> | undefined = undefined;
+  #acquireTicket: AcquireTicket | undefined = undefined;
+
+  constructor(
+    private readonly owner: RequestOwner,
+    protected readonly options: PooledDispatchOptions,
+  ) {}
+
+  /** Gives the caller its abort hook, then starts the first attempt. */
+  abstract start(): void;
+
+  /** Aborts the attempt in flight on its session; undici answers with an error callback. */
+  protected abstract abortAttempt(reason: Error): void;
+
+  /** Forgets the attempt's own abort hook or controller. */
+  protected abstract clearAttempt(): void;
+
+  /** The caller's error callback. */
+  protected abstract deliverError(error: Error): void;
+
+  /** What the caller's abort does, in either API. */
+  protected abortRequest(reason: Error | undefined): void {
+    if (this.isAborted || this.isDone) return;
+    this.isAborted = true;
+    this.abortReason = reason ?? new errors.RequestAbortedError();
+    if (this.#acquireTicket !== undefined) this.#acquireTicket.controller.abort(this.abortReason);
+    else if (this.#lease !== undefined) this.abortAttempt(this.abortReason);
+  }
+
+  protected run(): void {
+    if (this.isAborted) {
+      this.fail(this.abortReason ?? new errors.RequestAbortedError());
+      return;
+    }
+    this.#attempts += 1;
+    const ticket = this.owner.takeAcquireTicket();
+    this.#acquireTicket = ticket;
+    this.owner.pool.acquire(this.#acquireOptions(ticket)).then(this.#onLease, this.#onAcquireFailed);
+  }
+
+  readonly #onLease = (lease: Lease<Client, Http2Node>): void => {
+    this.#recycleAcquireTicket();
+    if (this.isAborted) {
+      lease.release().catch(ignore);
+      this.fail(this.abortReason ?? new errors.RequestAbortedError());
+      return;
+    }
+    this.#lease = lease;
+    try {
+      lease.connection.dispatch(this.#dispatchOptions(), this as unknown as Dispatcher.DispatchHandler);
+    } catch (error) {
+      // undici reports bad options through the handler; anything thrown here is unexpected.
+      this.releaseLease();
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  readonly #onAcquireFailed = (error: unknown): void => {
+    this.#recycleAcquireTicket();
+    this.fail(this.isAborted && this.abortReason !== null ? this.abortReason : (error as Error));
+  };
+
+  /** The response (or upgrade) is complete: the stream slot is free. */
+  protected releaseLease(): void {
+    const lease = this.#lease;
+    if (lease === undefined) return;
+    this.#lease = undefined;
+    lease.release().catch(ignore);
+  }
+
+  /** Hands the lease to the caller's upgraded socket, released when it closes. */
+  protected takeLease(): Lease<Client, Http2Node> | undefined {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    return lease;
+  }
+
+  protected fail(error: Error): void {
+    if (this.isDone) return;
+    this.isDone = true;
+    try {
+      this.deliverError(error);
+    } catch (thrown) {
+      // The caller's own error callback threw: surface it the way undici does (an uncaught
+      // exception), never as an unhandled rejection of a promise nobody holds.
+      queueMicrotask(() => {
+        throw thrown;
+      });
+    }
+  }
+
+  /** The attempt on a session failed: free its slot, then retry once or report. */
+  protected attemptFailed(error: Error): void {
+    const client = this.#lease?.connection;
+    this.clearAttempt();
+    if (client !== undefined && isSessionLossError(error)) sessionStateOf(client)?.retire(error);
+    this.releaseLease();
+    if (client === undefined || !this.#mayRetry(error)) {
+      this.fail(error);
+      return;
+    }
+    // A stream often fails a moment before its session reports the loss, and the other sessions
+    // to the same peer may be going too: decide, and pick the next session, once those events are in.
+    setImmediate(() => this.#retryOrFail(error, client));
+  }
+
+  #recycleAcquireTicket(): void {
+    const ticket = this.#acquireTicket;
+    this.#acquireTicket = undefined;
+    // The pool read the options and removed its listener when the acquire settled; an aborted controller is spent.
+    if (ticket !== undefined && !ticket.controller.signal.aborted) this.owner.recycleAcquireTicket(ticket);
+  }
+
+  /**
+   * undici holds a request it does not consider idempotent until its session has no other stream
+   * in flight (an HTTP/1.1 pipelining rule); over HTTP/2 streams are independent, and the pool
+   * decides retries itself, so every request is dispatched as idempotent.
+   */
+  #dispatchOptions(): Dispatcher.DispatchOptions {
+    const { options } = this;
+    if (options.idempotent === true || (options.idempotent === undefined && (options.method === 'GET' || options.method === 'HEAD'))) {
+      return options;
+    }
+    return { ...options, idempotent: true };
+  }
+
+  #acquireOptions(ticket: AcquireTicket): AcquireOptions {
+    const { node, affinityKey, partition, priority, acquireTimeoutMs, origin } = this.options;
+    const nodeId = node ?? this.owner.nodeForOrigin(origin);
+    if (nodeId === undefined && affinityKey === undefined && partition === undefined && priority === undefined && acquireTimeoutMs === undefined) {
+      return ticket.options;
+    }
+    const acquire: AcquireOptions = { signal: ticket.controller.signal };
+    if (nodeId !== undefined) acquire.node = nodeId;
+    if (affinityKey !== undefined) acquire.affinityKey = affinityKey;
+    if (partition !== undefined) acquire.partition = partition;
+    if (priority !== undefined) acquire.priority = priority;
+    if (acquireTimeoutMs !== undefined) acquire.timeoutMs = acquireTimeoutMs;
+    return acquire;
+  }
+
+  #mayRetry(error: Error): boolean {
+    return (
+      this.owner.retryOnSessionLoss &&
+      this.#attempts <= MAX_RETRIES &&
+      !this.hasResponse &&
+      !this.isAborted &&
+      !this.isDone &&
+      !isNeverRetried(error) &&
+      isReplayable(this.options.body)
+    );
+  }
+
+  #retryOrFail(error: Error, client: Client): void {
+    if (this.isAborted) {
+      this.fail(this.abortReason ?? error);
+      return;
+    }
+    if (isRefusedStream(error) || (isIdempotent(this.options) && isSessionLost(error, client))) {
+      this.run();
+      return;
+    }
+    this.fail(error);
+  }
+}

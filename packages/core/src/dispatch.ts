@@ -48,7 +48,7 @@ export class Dispatcher<C, N extends PoolNode> {
       waiter.failedNodes !== undefined || record.maxLeases !== 1 ||
       (waiter.node !== undefined && waiter.node !== record.node) ||
       (waiter.partition !== undefined && !waiter.partition.hasRoom) ||
-      record.expiresAt <= now || !record.node.isSelectable
+      record.isRetired || record.expiresAt <= now || !record.node.isSelectable
     ) {
       return false;
     }

@@ -327,6 +327,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     if (this.needsRecycle) {
       const pending = this.resetNow(record);
       if (pending !== undefined) return pending;
+      // The reset may have retired it (a transport that found the connection unusable).
+      if (record.isRetired) return this.destroy(record, 'broken', record.retiredBecause);
     }
     this.reuse(record, now);
     return RESOLVED;

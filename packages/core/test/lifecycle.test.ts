@@ -317,4 +317,21 @@ describe('connection lifecycle', () => {
     expect(seen).toEqual([{ error: new Error('cancel failed'), during: 'cancel', node: 'default' }]);
     await pool.drain();
   });
+
+  it('destroys a connection that a synchronous reset retired', async () => {
+    const factory = trackingFactory();
+    factory.reset = (connection) => { if (connection.isBad) connection.invalidate(new Error('unread bytes')); };
+    const pool = createPool({ factory, maxPerNode: 1 });
+    const reasons: string[] = [];
+    pool.on('destroy', (event) => reasons.push(event.reason));
+    const lease = await pool.acquire();
+    const next = pool.acquire();
+    lease.connection.isBad = true;
+    await lease.release();
+    expect(reasons).toEqual(['broken']);
+    const fresh = await next;
+    expect(fresh.connection).not.toBe(lease.connection);
+    await fresh.release();
+    await pool.drain();
+  });
 });

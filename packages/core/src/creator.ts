@@ -124,6 +124,8 @@ export class ConnectionCreator<C, N extends PoolNode> {
     this.freeWaiters(record);
     const retirement = pool.retirementReason(record, now);
     if (retirement !== undefined) {
+      // Created while the pool or its node winds down: out of 'creating' so destroy takes it.
+      pool.setState(record, 'idle');
       void pool.destroy(record, retirement, undefined);
       return;
     }

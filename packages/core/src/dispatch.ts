@@ -234,7 +234,7 @@ export class Dispatcher<C, N extends PoolNode> {
    */
   private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
     if (node.creating === 0) return false;
-    const seats = this.pool.options.maxLeasesPerConnection;
+    const seats = Math.min(this.pool.options.maxLeasesPerConnection, node.leaseCapHint);
     for (const record of node.connections) {
       if (record.state !== 'creating') continue;
       // A sponsor already served elsewhere leaves its create free to claim.

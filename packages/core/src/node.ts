@@ -19,6 +19,11 @@ export class NodeState<C, N extends PoolNode> {
   waiting = 0;
   /** Index in the pool's node array, for O(1) removal. */
   index = -1;
+  /**
+   * Leases a new connection of this node is expected to carry: the cap its latest connection
+   * reported (factory.maxLeases), so a burst starts as many creates as it will need.
+   */
+  leaseCapHint = Infinity;
   /** Index in the pool's list of nodes with available connections; -1 when not in it. */
   availableIndex = -1;
   isRemoved = false;

@@ -433,6 +433,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
       return;
     }
     record.maxLeases = Number.isFinite(cap) ? Math.min(Math.max(cap, 1), maxLeasesPerConnection) : maxLeasesPerConnection;
+    record.node.leaseCapHint = record.maxLeases;
   }
 
   // ---- retiring and destroying ----

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const pinned = manifest.packageManager; // "pnpm@x.y.z"
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+// Ctrl-C reaches the whole process group: let the child (the demo) shut down and report its
+// own exit status instead of dying here first.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => undefined);
 const result = spawnSync(npx, ['--yes', pinned, ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' },

@@ -1,0 +1,220 @@
+import type { PoolStats } from '@pool/core';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolName } from './config.js';
+import type { PoolView } from './pools.js';
+import type { Workload } from './workload.js';
+
+export interface DemoMetrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** The Prometheus text exposition of every metric, read fresh from the pools' `stats()`. */
+  render(): Promise<string>;
+}
+
+const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
+const STAT_COUNTERS = [
+  ['created', 'pool_connections_created_total', 'Connections created (create started and succeeded).'],
+  ['destroyed', 'pool_connections_destroyed_total', 'Connections destroyed, for any reason.'],
+  ['acquired', 'pool_acquires_total', 'Leases handed out.'],
+  ['released', 'pool_releases_total', 'Leases ended.'],
+  ['timeouts', 'pool_acquire_timeouts_total', 'Acquires that timed out (ACQUIRE_TIMEOUT).'],
+  ['aborted', 'pool_acquire_aborts_total', 'Acquires aborted by their signal.'],
+  ['createFailures', 'pool_create_failures_total', 'Connection creates that failed.'],
+  ['validationFailures', 'pool_validation_failures_total', 'Connections that failed validation.'],
+  ['leaksDetected', 'pool_leaks_detected_total', 'Leases held past leakDetectionMs.'],
+] as const satisfies ReadonlyArray<readonly [keyof PoolStats, string, string]>;
+
+/**
+ * A prom-client registry over the pools. Gauges and counters are read from `stats()` at scrape
+ * time (`collect`), so a scrape always shows the pool as it is now; the wait and create
+ * histograms are fed by the pools' `acquire` and `create` events, so Prometheus can aggregate
+ * them across instances.
+ */
+export function createMetrics(pools: ReadonlyArray<{ name: PoolName; pool: PoolView }>, workload: Workload): DemoMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'demo_' });
+  const snapshots = new Map<PoolName, PoolStats>();
+  // One stats() per pool per scrape, shared by every metric's collect().
+  const snapshot = (name: PoolName, pool: PoolView) => {
+    let stats = snapshots.get(name);
+    if (!stats) snapshots.set(name, stats = pool.stats());
+    return stats;
+  };
+  const eachPool = (fn: (name: PoolName, stats: PoolStats) => void) => {
+    for (const { name, pool } of pools) fn(name, snapshot(name, pool));
+  };
+
+  new Gauge({
+    name: 'pool_connections',
+    help: 'Connections per pool and node, by state (total counts every state, creating included).',
+    labelNames: ['pool', 'node', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => {
+        for (const [node, n] of Object.entries(stats.nodes)) {
+          this.set({ pool, node, state: 'total' }, n.total);
+          this.set({ pool, node, state: 'idle' }, n.idle);
+          this.set({ pool, node, state: 'active' }, n.active);
+          this.set({ pool, node, state: 'creating' }, n.creating);
+        }
+      });
+    },
+  });
+  new Gauge({
+    name: 'pool_leases',
+    help: 'Leases outstanding per pool (above active connections when connections are multiplexed).',
+    labelNames: ['pool'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => this.set({ pool }, stats.leases));
+    },
+  });
+  new Gauge({
+    name: 'pool_waiting',
+    help: 'Acquires waiting for a lease, per pool.',
+    labelNames: ['pool'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => this.set({ pool }, stats.waiting));
+    },
+  });
+  new Gauge({
+    name: 'pool_node_waiting',
+    help: 'Acquires waiting that named this node.',
+    labelNames: ['pool', 'node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => {
+        for (const [node, n] of Object.entries(stats.nodes)) this.set({ pool, node }, n.waiting);
+      });
+    },
+  });
+  new Gauge({
+    name: 'pool_node_healthy',
+    help: '1 when the pool considers the node healthy, else 0.',
+    labelNames: ['pool', 'node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => {
+        for (const [node, n] of Object.entries(stats.nodes)) this.set({ pool, node }, n.healthy ? 1 : 0);
+      });
+    },
+  });
+  new Gauge({
+    name: 'pool_node_circuit_state',
+    help: "The node's circuit breaker: 1 for the current state, 0 for the others.",
+    labelNames: ['pool', 'node', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      eachPool((pool, stats) => {
+        for (const [node, n] of Object.entries(stats.nodes)) {
+          for (const state of CIRCUIT_STATES) this.set({ pool, node, state }, n.circuit === state ? 1 : 0);
+        }
+      });
+    },
+  });
+  for (const [field, name, help] of [
+    ['active', 'pool_partition_active', 'Leases held in the partition.'],
+    ['waiting', 'pool_partition_waiting', 'Acquires waiting for the partition.'],
+    ['max', 'pool_partition_max', "The partition's cap."],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        eachPool((pool, stats) => {
+          for (const [partition, p] of Object.entries(stats.partitions)) this.set({ pool, partition }, p[field]);
+        });
+      },
+    });
+  }
+  for (const [kind, summaryOf] of [
+    ['acquire_wait', (stats: PoolStats) => stats.waitMs],
+    ['create', (stats: PoolStats) => stats.createMs],
+  ] as const) {
+    new Gauge({
+      name: `pool_${kind}_seconds_quantile`,
+      help: `The pool's own ${kind.replace('_', ' ')} time percentiles (its bounded histogram, since start).`,
+      labelNames: ['pool', 'quantile'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        eachPool((pool, stats) => {
+          const summary = summaryOf(stats);
+          this.set({ pool, quantile: '0.5' }, summary.p50 / 1000);
+          this.set({ pool, quantile: '0.95' }, summary.p95 / 1000);
+          this.set({ pool, quantile: '0.99' }, summary.p99 / 1000);
+          this.set({ pool, quantile: '1' }, summary.max / 1000);
+        });
+      },
+    });
+  }
+  for (const [field, name, help] of STAT_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        // The pool keeps the count; the counter mirrors it.
+        this.reset();
+        eachPool((pool, stats) => this.inc({ pool }, stats[field] as number));
+      },
+    });
+  }
+  new Counter({
+    name: 'demo_operations_total',
+    help: 'Workload operations by kind and outcome.',
+    labelNames: ['operation', 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [operation, stats] of Object.entries(workload.stats())) {
+        this.inc({ operation, outcome: 'ok' }, stats.ok);
+        this.inc({ operation, outcome: 'failed' }, stats.failed);
+        this.inc({ operation, outcome: 'shed' }, stats.shed);
+      }
+    },
+  });
+
+  const waitHistogram = new Histogram({
+    name: 'pool_acquire_wait_seconds',
+    help: 'Time from acquire to lease, per pool and node.',
+    labelNames: ['pool', 'node'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const createHistogram = new Histogram({
+    name: 'pool_create_seconds',
+    help: 'Time to create a connection, per pool and node.',
+    labelNames: ['pool', 'node'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  for (const { name, pool } of pools) {
+    pool.on('acquire', (event) => waitHistogram.observe({ pool: name, node: event.node }, event.waitMs / 1000));
+    pool.on('create', (event) => createHistogram.observe({ pool: name, node: event.node }, event.durationMs / 1000));
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    async render() {
+      snapshots.clear();
+      try {
+        return await registry.metrics();
+      } finally {
+        snapshots.clear();
+      }
+    },
+  };
+}

@@ -145,12 +145,18 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   clock: Clock;
 }
 
-export function invalidOption(option: string, value: unknown, rule: string): PoolError {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
+/**
+ * The family's one INVALID_OPTIONS error: `Invalid option <option>: got <value>, <rule>`. For
+ * transport packages too. Pass `shownAs` (e.g. '<redacted>') for a value that may hold a secret.
+ */
+export function invalidOption(option: string, value: unknown, rule: string, shownAs?: string): PoolError {
+  let shown = shownAs;
+  if (shown === undefined) {
+    try {
+      shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
+    } catch {
+      shown = String(value);
+    }
   }
   return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shown}, ${rule}`);
 }

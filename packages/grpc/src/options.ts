@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { PoolError } from '@pool/core';
+import { invalidOption as invalid } from '@pool/core';
 import type { PoolNode, PoolOptions } from '@pool/core';
 
 /** One gRPC server: `target` is what a grpc-js client takes (`host:port`, `dns:///name:port`, ...). */
@@ -42,15 +42,6 @@ export interface ResolvedGrpcOptions {
 export const DEFAULT_MAX_LEASES_PER_CHANNEL = 100;
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 5_000;
 
-function invalid(option: string, value: unknown, rule: string): PoolError {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shown}, ${rule}`);
-}
 
 function describeObject(value: unknown): string {
   if (value === null) return 'null';

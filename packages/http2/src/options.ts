@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { PoolError, type PoolNode, type PoolOptions } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption as invalid } from '@pool/core';
 import type { Client } from 'undici';
 
 /**
@@ -229,12 +229,3 @@ function redactOrigin(origin: string): string {
   return origin.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function invalid(option: string, value: unknown, rule: string): PoolError {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shown}, ${rule}`);
-}

@@ -1,4 +1,4 @@
-import { PoolError, type PoolNode, type PoolOptions } from '@pool/core';
+import { PoolError, type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
 import pg from 'pg';
 import { collectSecrets } from './redact.js';
 
@@ -93,8 +93,9 @@ const TRANSPORT_KEYS = [
   'queryTimeoutMs', 'cancelTimeoutMs', 'resetOnRelease', 'resetTimeoutMs', 'applicationName', 'keepAlive', 'client',
 ] as const;
 
+/** Core's message shape (`Invalid option X: got V, must be R`), the value described without secrets. */
 export function invalid(option: string, value: unknown, rule: string): PoolError {
-  return new PoolError('INVALID_OPTIONS', `${option} must be ${rule}; got ${describeValue(value)}`);
+  return invalidOption(option, value, `must be ${rule}`, describeValue(value));
 }
 
 function describeValue(value: unknown): string {
@@ -213,7 +214,7 @@ export function resolveNode(
   try {
     probe = new pg.Client(config);
   } catch {
-    throw new PoolError('INVALID_OPTIONS', `${prefix}connectionString must be a valid postgres:// URL; got <redacted>`);
+    throw invalidOption(`${prefix}connectionString`, undefined, 'must be a valid postgres:// URL', '<redacted>');
   }
   return {
     node: { id: node.id, role, host: probe.host, port: probe.port, database: probe.database ?? '' },

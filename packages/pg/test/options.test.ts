@@ -29,7 +29,7 @@ describe('option validation', () => {
     [{ maxLeasesPerConnection: 4 }, 'maxLeasesPerConnection', '4', 'one statement at a time'],
   ])('rejects %j naming the option, the value and the rule', (options, option, value, rule) => {
     const { message } = invalidOptionsError(options as PgPoolOptions);
-    expect(message.startsWith(`${option} must be`)).toBe(true);
+    expect(message.startsWith(`Invalid option ${option}: got`)).toBe(true);
     expect(message).toContain(`got ${value}`);
     expect(message).toContain(rule);
   });

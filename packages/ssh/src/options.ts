@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PoolError, type PoolNode, type PoolOptions } from '@pool/core';
+import { PoolError, type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
 import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './host-keys.js';
@@ -87,9 +87,9 @@ const TRANSPORT_KEYS = [
   'acceptUnknownHostKeys_INSECURE', 'keepaliveIntervalMs', 'keepaliveCountMax', 'connectOptions',
 ] as const;
 
-/** Same shape as @pool/core's messages: `Invalid option nodes[1].port: got 0, must be ...`. */
-function invalid(option: string, value: string, rule: string): PoolError {
-  return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${value}, ${rule}`);
+/** Core's message shape, with the value already rendered (secrets never are). */
+function invalid(option: string, shown: string, rule: string): PoolError {
+  return invalidOption(option, undefined, rule, shown);
 }
 
 function show(value: unknown): string {

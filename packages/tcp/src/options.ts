@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import { PoolError, type PoolNode, type PoolOptions } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
 
 /** A pooled connection: a plain TCP socket, or a TLS socket for nodes with `tls`. */
 export type TcpSocket = net.Socket | tls.TLSSocket;
@@ -123,16 +123,6 @@ function describeType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function invalidOption(option: string, value: unknown, rule: string, shownAs?: string): PoolError {
-  let shown: string;
-  try {
-    if (shownAs !== undefined) return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shownAs}, ${rule}`);
-    shown = typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return new PoolError('INVALID_OPTIONS', `Invalid option ${option}: got ${shown}, ${rule}`);
-}
 
 /** A name for log and error lines: `node "a" (127.0.0.1:7000)`. Never holds TLS material. */
 export function describeNode(node: TcpNode): string {

@@ -90,8 +90,13 @@ export class Dispatcher<C, N extends PoolNode> {
       const only = candidates[0]!;
       return only.isSelectable ? this.takeFrom(only, now) : undefined;
     }
-    const chosen = this.selector.pick(candidates, failedNodes ? (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id) : this.hasAvailable);
+    const chosen = failedNodes === undefined ? this.selector.pick(candidates, this.hasAvailable) : this.pickAvoiding(candidates, failedNodes);
     return chosen ? this.takeFrom(chosen, now) : undefined;
+  }
+
+  // Its own method: a closure in findAvailable would cost a context allocation on every acquire.
+  private pickAvoiding(candidates: readonly NodeState<C, N>[], failedNodes: string[]): NodeState<C, N> | undefined {
+    return this.selector.pick(candidates, (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id));
   }
 
   private readonly isHealthy: NodePredicate<C, N> = (node) => {

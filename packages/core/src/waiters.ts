@@ -18,10 +18,11 @@ export class Waiter<C, N extends PoolNode> {
   failedNodes: string[] | undefined = undefined;
   lastCreateError: unknown = undefined;
   abortListener: (() => void) | undefined = undefined;
+  /** Settle the acquire's promise; set right after construction. */
+  resolve: (lease: Lease<C, N>) => void = noop;
+  reject: (error: unknown) => void = noop;
 
   constructor(
-    readonly resolve: (lease: Lease<C, N>) => void,
-    readonly reject: (error: unknown) => void,
     readonly priority: number,
     readonly enqueuedAt: number,
     readonly sequence: number,
@@ -33,6 +34,8 @@ export class Waiter<C, N extends PoolNode> {
     readonly stack: string | undefined,
   ) {}
 }
+
+function noop(): void {}
 
 /** Waiters of one priority, FIFO. */
 class PriorityLevel<C, N extends PoolNode> {

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshPool, isPoolError, isSshError, type SshPool, type SshPoolOptions } from '@pool/ssh';
-import { generateSshKeyPair, startOpenSshServer, type OpenSshServer } from '@pool/testkit/ssh';
+import { generateSshKeyPair } from '@pool/testkit/ssh';
+import { startOpenSshServer, type OpenSshServer } from '@pool/testkit/sshd';
 import { rejection, sftpFiles, sleep, waitFor } from './support.js';
 
 // A real OpenSSH sshd (apt-get install openssh-server; .ci/run does). Without it these tests

@@ -1,6 +1,7 @@
 import ssh2 from 'ssh2';
 import { createSshPool, type SshNode, type SshPool } from '@pool/ssh';
-import { hasOpenSsh, startOpenSshServer, startSshServer } from '@pool/testkit/ssh';
+import { startSshServer } from '@pool/testkit/ssh';
+import { hasOpenSsh, startOpenSshServer } from '@pool/testkit/sshd';
 import { median, runCallers, withRatios, type BenchRow, type BenchTable, type Op } from '../harness.js';
 
 const COMMANDS = 200;

@@ -25,12 +25,26 @@ type CallbackQuery = (
 ) => void;
 type PromiseQuery = (text: string | pg.QueryConfig, values: readonly unknown[] | undefined) => Promise<pg.QueryResult>;
 
+/**
+ * When a lease ends synchronously (the common case: nothing to reset), core returns one shared,
+ * already-fulfilled promise. Once seen fulfilled it can never reject, so it needs no handler: that
+ * saves a promise and a microtask on every query. Any other promise is watched for a rejection.
+ */
+let fulfilledEnding: Promise<void> | undefined;
+
+function watchEnding(ending: Promise<void>, onError: (error: unknown) => void): void {
+  if (ending === fulfilledEnding) return;
+  ending.then(() => {
+    fulfilledEnding = ending;
+  }, onError);
+}
+
 /** Ends a core lease after a query: destroy when the connection broke, else reset if needed and release. */
 export function endLease(lease: Lease<pg.Client, PgNode>, context: QueryRunContext, error?: unknown): void {
   const isBroken = error === undefined ? isBrokenClient(lease.connection) : noteError(lease.connection, error);
   try {
     const ending = isBroken ? lease.destroy(error) : releaseLease(lease, context.reset, context.onResetError);
-    ending.catch(context.onBackgroundError);
+    watchEnding(ending, context.onBackgroundError);
   } catch (endError) {
     // Never let a failure to hand the connection back keep the caller from its result.
     context.onBackgroundError(endError);

@@ -206,12 +206,19 @@ export interface CompareOptions {
   warmupMs?: number;
   sampleEvery?: number;
   group?: string;
+  /**
+   * Unmeasured load after each forced GC, before the window: right after gc() the process
+   * page-faults its heap back in for a while, and that would be measured, not the pool.
+   * Default 100 ms.
+   */
+  settleMs?: number;
 }
 
 /**
- * Measures several contestants under the same load. Rounds are interleaved (A B C, A B C, ...)
- * so a burst of load from a neighbour process hits every contestant, and each row reports the
- * median round. A full GC runs before each window when node runs with --expose-gc.
+ * Measures several contestants under the same load. Rounds are interleaved, the order rotating
+ * every round (A B C, B C A, C A B, ...), so neither a burst of load from a neighbour process nor
+ * a fixed position favours anyone; each row reports the median round. A full GC runs before each
+ * window when node runs with --expose-gc, followed by `settleMs` of unmeasured load.
  */
 export async function compare(
   makeContestants: ReadonlyArray<() => Promise<Contestant> | Contestant>,
@@ -228,13 +235,15 @@ export async function compare(
       await runCallers(contestant.op, { callers: options.callers, durationMs: options.warmupMs ?? 200 });
     }
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < contestants.length; i++) {
+      for (let step = 0; step < contestants.length; step++) {
+        const i = (round + step) % contestants.length;
         const contestant = contestants[i] as Contestant;
         const result = results[i] as (typeof results)[number];
         collectGarbage();
         const run = await runCallers(contestant.op, {
           callers: options.callers,
           durationMs: roundMs,
+          warmupMs: options.settleMs ?? 100,
           sampleEvery: options.sampleEvery ?? 0,
         });
         result.opsPerSec.push(run.opsPerSec);

@@ -12,6 +12,6 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => undefined);
 const result = spawnSync(npx, ['--yes', pinned, ...process.argv.slice(2)], {
   stdio: 'inherit',
-  env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' },
+  env: { ...process.env, COREPACK_ENABLE_STRICT: '0' },
 });
 process.exit(result.status ?? 1);

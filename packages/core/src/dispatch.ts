@@ -64,7 +64,7 @@ export class Dispatcher<C, N extends PoolNode> {
     now: number,
     stack: string | undefined,
   ): PoolLease<C, N> | undefined {
-    if (this.pool.waiters.size > 0 || (partition !== undefined && !partition.hasRoom)) return undefined;
+    if (partition !== undefined && !partition.hasRoom) return undefined;
     this.now = now;
     const record = this.findAvailable(node, affinityKey, undefined, now);
     if (record === undefined || this.needsValidation(record, now)) return undefined;

@@ -33,6 +33,8 @@ export interface AcquireOptions {
 /** A pool of connections over one or more nodes. */
 export interface Pool<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
   acquire(options?: AcquireOptions): Promise<Lease<C, N>>;
+  /** A lease now if a connection is free and nobody waits ahead; else undefined (never waits, never throws). */
+  tryAcquire(options?: AcquireOptions): Lease<C, N> | undefined;
   use<R>(fn: (connection: C, lease: Lease<C, N>) => Promise<R> | R, options?: AcquireOptions): Promise<R>;
   addNode(node: N): void;
   removeNode(id: string, options?: { drain?: boolean }): Promise<void>;
@@ -74,6 +76,10 @@ class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
 
   acquire(options?: AcquireOptions): Promise<Lease<C, N>> {
     return this.#engine.acquire(options);
+  }
+
+  tryAcquire(options?: AcquireOptions): Lease<C, N> | undefined {
+    return this.#engine.tryAcquire(options);
   }
 
   use<R>(fn: (connection: C, lease: Lease<C, N>) => Promise<R> | R, options?: AcquireOptions): Promise<R> {
@@ -203,6 +209,39 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   // ---- acquire ----
 
   acquire(options?: AcquireOptions): Promise<Lease<C, N>> {
+    const lease = this.tryAcquire(options);
+    return lease === undefined ? this.acquireQueued(options) : Promise.resolve(lease);
+  }
+
+  /**
+   * A lease at once when a connection is free and nobody waits ahead; otherwise undefined,
+   * never waiting and never throwing (acquire() then waits, or says why it cannot).
+   */
+  tryAcquire(options?: AcquireOptions): Lease<C, N> | undefined {
+    if (this.isClosed || this.waiters.size > 0) return undefined;
+    let node: NodeState<C, N> | undefined;
+    let partition: PartitionState | undefined;
+    let affinityKey: string | undefined;
+    if (options !== undefined) {
+      if (options.signal?.aborted) return undefined;
+      if (options.node !== undefined) {
+        node = this.nodeMap.get(options.node);
+        if (node === undefined || node.circuit === 'open') return undefined;
+      }
+      if (options.partition !== undefined) {
+        partition = this.partitions.get(options.partition);
+        if (partition === undefined) return undefined;
+      }
+      affinityKey = options.affinityKey;
+    }
+    const now = this.clock.now();
+    this.lastNow = now;
+    const stack = this.leakWatch ? new Error('Lease acquired here').stack : undefined;
+    return this.dispatcher.tryImmediate(node, affinityKey, partition, now, stack);
+  }
+
+  /** The rest of acquire: check the request, then queue it. */
+  private acquireQueued(options: AcquireOptions | undefined): Promise<Lease<C, N>> {
     if (this.isClosed) return Promise.reject(new PoolError('POOL_CLOSED', 'The pool is closed'));
     let node: NodeState<C, N> | undefined;
     let partition: PartitionState | undefined;
@@ -237,8 +276,6 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
     const now = this.clock.now();
     this.lastNow = now;
     const stack = this.leakWatch ? new Error('Lease acquired here').stack : undefined;
-    const lease = this.dispatcher.tryImmediate(node, affinityKey, partition, now, stack);
-    if (lease !== undefined) return Promise.resolve(lease);
     if (this.waiters.size >= this.options.maxWaiting) {
       return Promise.reject(new PoolError('QUEUE_FULL', `${this.waiters.size} acquires are already waiting (maxWaiting ${this.options.maxWaiting})`));
     }

@@ -151,6 +151,43 @@ describe('acquire and release', () => {
   });
 });
 
+describe('tryAcquire', () => {
+  it('hands out a free connection at once, and never waits, throws or jumps the queue', async () => {
+    const pool = createPool({ factory: trackingFactory(), maxPerNode: 1, partitions: { p: { max: 1 } } });
+    expect(pool.tryAcquire()).toBeUndefined(); // nothing created yet: it does not create
+    const first = await pool.acquire();
+    expect(pool.tryAcquire()).toBeUndefined(); // busy
+    const queued = pool.acquire();
+    await first.release();
+    const second = await queued;
+    await second.release();
+    const third = pool.tryAcquire();
+    expect(third?.connection).toBe(first.connection);
+    expect(pool.tryAcquire({ node: 'nope' })).toBeUndefined();
+    expect(pool.tryAcquire({ partition: 'nope' })).toBeUndefined();
+    const controller = new AbortController();
+    controller.abort();
+    await third!.release();
+    expect(pool.tryAcquire({ signal: controller.signal })).toBeUndefined();
+    await pool.drain();
+    expect(pool.tryAcquire()).toBeUndefined();
+  });
+
+  it('declines while anyone waits, even with a connection free', async () => {
+    const pool = createPool({ factory: trackingFactory(), maxPerNode: 2, partitions: { p: { max: 1 } } });
+    const inPartition = await pool.acquire({ partition: 'p' });
+    await (await pool.acquire()).release(); // a second connection, now idle
+    const blocked = pool.acquire({ partition: 'p' }); // waits: its partition is full
+    expect(pool.stats()).toMatchObject({ idle: 1, waiting: 1 });
+    expect(pool.tryAcquire()).toBeUndefined();
+    const plain = await pool.acquire(); // acquire() may pass it: the waiter cannot be served
+    await plain.release();
+    await inPartition.release();
+    await (await blocked).release();
+    await pool.drain();
+  });
+});
+
 describe('use', () => {
   it('releases on success and returns the result', async () => {
     const pool = createPool({ factory: trackingFactory() });

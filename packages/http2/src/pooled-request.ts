@@ -107,7 +107,16 @@ export abstract class PooledRequest {
     this.#attempts += 1;
     const ticket = this.owner.takeAcquireTicket();
     this.#acquireTicket = ticket;
-    this.owner.pool.acquire(this.#acquireOptions(ticket)).then(this.#onLease, this.#onAcquireFailed);
+    const acquireOptions = this.#acquireOptions(ticket);
+    // A free stream slot is taken and the request dispatched in this same call, as undici's Pool
+    // does: deferring the dispatch by even one promise reaction (acquire's) measurably raised p50
+    // and p99 at 200 concurrent streams (see the README's benchmark section).
+    const lease = this.owner.pool.tryAcquire(acquireOptions);
+    if (lease !== undefined) {
+      this.#onLease(lease);
+      return;
+    }
+    this.owner.pool.acquire(acquireOptions).then(this.#onLease, this.#onAcquireFailed);
   }
 
   readonly #onLease = (lease: Lease<Client, Http2Node>): void => {

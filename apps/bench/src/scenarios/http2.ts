@@ -1,29 +1,79 @@
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { createHttp2Pool } from '@pool/http2';
 import { startHttp2Server } from '@pool/testkit/http2';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { Pool } from 'undici';
-import { collectGarbage, median, runCallers, withRatios, type BenchRow, type BenchTable } from '../harness.js';
+import { collectGarbage, median, percentiles, ratio, runCallers, type BenchRow, type BenchTable, type LoadResult } from '../harness.js';
 
 const REQUESTS = 1_000;
 const CONCURRENCY = 200;
 /** Streams per session for both pools: the server's SETTINGS_MAX_CONCURRENT_STREAMS below. */
 const STREAMS_PER_SESSION = 100;
 const UNDICI_POOL = 'undici Pool, allowH2';
+const UNDICI_CONTROL = 'undici Pool again (A/A control)';
 
 function envNumber(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-const rounds = envNumber('BENCH_ROUNDS', 9);
+const rounds = envNumber('BENCH_ROUNDS', 48);
+/**
+ * Unmeasured requests each contestant runs right before each of its measured windows, with the
+ * same callers: its sessions and JIT state are warm again after the other contestants ran, and the
+ * window starts in steady state rather than with 200 requests sent in one burst.
+ */
+const settleRequests = envNumber('BENCH_HTTP2_SETTLE', 200);
 /**
  * A full GC before each window, as `compare` does, is off here by default: a window is only
- * 1,000 requests (~0.2 s), and after a forced full GC V8 throws away optimised code of node's
+ * 1,000 requests (~0.05 s), and after a forced full GC V8 throws away optimised code of node's
  * stream and http2 internals ("weak objects" deopts), so each short window would mostly measure
  * re-optimisation. BENCH_HTTP2_GC=1 turns it back on.
  */
 const forceGc = process.env['BENCH_HTTP2_GC'] === '1';
+/** BENCH_HTTP2_CONTROL=0 drops the A/A control row (a second undici Pool). */
+const withControl = process.env['BENCH_HTTP2_CONTROL'] !== '0';
+
+/** The run order of round `round`: over 2 x count rounds every contestant runs in every position equally often. */
+function roundOrder(count: number, round: number): number[] {
+  const rotated = Array.from({ length: count }, (_, k) => (k + round) % count);
+  return Math.floor(round / count) % 2 === 1 ? rotated.reverse() : rotated;
+}
+
+/**
+ * One measured window: REQUESTS requests by CONCURRENCY callers, every request timed. The latencies
+ * are also appended to `all`, so the table can give the p99 over every round's requests at once.
+ */
+async function runSampled(op: () => Promise<unknown>, all: number[]): Promise<LoadResult> {
+  const samples: number[] = [];
+  let remaining = REQUESTS;
+  const loop = async (): Promise<void> => {
+    while (remaining > 0) {
+      remaining--;
+      const t0 = performance.now();
+      await op();
+      samples.push(performance.now() - t0);
+    }
+  };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const loops: Promise<void>[] = [];
+  for (let caller = 0; caller < CONCURRENCY; caller++) loops.push(loop());
+  await Promise.all(loops);
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  for (const sample of samples) all.push(sample);
+  return {
+    ops: samples.length,
+    elapsedMs,
+    opsPerSec: (samples.length / elapsedMs) * 1000,
+    cpuMs,
+    opsPerCpuSec: cpuMs > 0 ? (samples.length / cpuMs) * 1000 : NaN,
+    latency: percentiles(samples),
+  };
+}
 
 interface Http2Contestant {
   name: string;
@@ -43,14 +93,14 @@ function poolContestant(origin: string, ca: string): Http2Contestant {
   };
 }
 
-function undiciContestant(origin: string, ca: string): Http2Contestant {
+function undiciContestant(origin: string, ca: string, name = UNDICI_POOL): Http2Contestant {
   // pipelining is the streams one HTTP/2 connection carries; undici's default of 1 would open a
   // connection per concurrent request.
   const pool = new Pool(origin, { allowH2: true, pipelining: STREAMS_PER_SESSION, connect: { ca } });
   let connections = 0;
   pool.on('connect', () => connections++);
   return {
-    name: UNDICI_POOL,
+    name,
     get: async () => (await pool.request({ method: 'GET', path: '/hello' })).body.text(),
     close: () => pool.close(),
     describe: () => `connections opened ${connections}`,
@@ -97,43 +147,73 @@ export async function run(): Promise<BenchTable> {
   try {
     contestants.push(poolContestant(server.origin, certificates.ca));
     contestants.push(undiciContestant(server.origin, certificates.ca));
+    // A/A control: a second, identical undici Pool. Its distance from the first is the noise floor.
+    if (withControl) contestants.push(undiciContestant(server.origin, certificates.ca, UNDICI_CONTROL));
     contestants.push(await sessionContestant(server.origin, certificates.ca));
-    const results = contestants.map(() => ({ opsPerSec: [] as number[], p50: [] as number[], p99: [] as number[], cpuUs: [] as number[] }));
-    // Warm-up: sessions opened, JIT settled.
-    for (const contestant of contestants) await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: REQUESTS });
+    const results = contestants.map(() => ({
+      opsPerSec: [] as number[],
+      p50: [] as number[],
+      p99: [] as number[],
+      cpuUs: [] as number[],
+      samples: [] as number[],
+    }));
+    // Warm-up: sessions opened, JIT settled, then whole unmeasured rounds in every order, so no
+    // contestant is measured while code it shares with the others is still being optimised.
+    for (const contestant of contestants) {
+      await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: 3 * REQUESTS });
+    }
+    for (let round = 0; round < 2 * contestants.length; round++) {
+      for (const index of roundOrder(contestants.length, round)) {
+        const contestant = contestants[index] as Http2Contestant;
+        await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: settleRequests + REQUESTS });
+      }
+    }
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < contestants.length; i++) {
-        const contestant = contestants[i] as Http2Contestant;
-        const result = results[i] as (typeof results)[number];
+      for (const index of roundOrder(contestants.length, round)) {
+        const contestant = contestants[index] as Http2Contestant;
+        const result = results[index] as (typeof results)[number];
         if (forceGc) collectGarbage();
-        const cpuBefore = process.cpuUsage();
-        const measured = await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: REQUESTS, sampleEvery: 1 });
-        const cpu = process.cpuUsage(cpuBefore);
-        result.cpuUs.push((cpu.user + cpu.system) / measured.ops);
+        const op = () => contestant.get();
+        await runCallers(op, { callers: CONCURRENCY, ops: settleRequests });
+        const measured = await runSampled(op, result.samples);
+        result.cpuUs.push((measured.cpuMs * 1000) / measured.ops);
         result.opsPerSec.push(measured.opsPerSec);
         result.p50.push(measured.latency?.p50 ?? NaN);
         result.p99.push(measured.latency?.p99 ?? NaN);
       }
     }
+    const undiciIndex = contestants.findIndex((contestant) => contestant.name === UNDICI_POOL);
+    const baseline = results[undiciIndex] as (typeof results)[number];
+    const paired = (values: number[], base: number[]) => median(values.map((value, round) => value / (base[round] as number)));
     const rows: BenchRow[] = contestants.map((contestant, i) => {
       const result = results[i] as (typeof results)[number];
+      const all = percentiles(result.samples);
       return {
         name: contestant.name,
         opsPerSec: median(result.opsPerSec),
         p50Ms: median(result.p50),
         p99Ms: median(result.p99),
-        metrics: { 'CPU µs/req': median(result.cpuUs) },
+        ratio: ratio(paired(result.opsPerSec, baseline.opsPerSec), 1),
+        metrics: {
+          'p99 vs undici': ratio(paired(result.p99, baseline.p99), 1),
+          'p99 all ms': Number(all.p99.toFixed(2)),
+          'CPU µs/req': median(result.cpuUs),
+        },
         note: contestant.describe(),
       };
     });
-    withRatios(rows, UNDICI_POOL);
     return {
       title: `HTTP/2: ${REQUESTS.toLocaleString('en-US')} GETs at concurrency ${CONCURRENCY}, pooled sessions vs undici Pool vs one session`,
       ratioLabel: 'vs undici Pool',
       rows,
       notes: [
         `One TLS node:http2 server in the same process (SETTINGS_MAX_CONCURRENT_STREAMS ${STREAMS_PER_SESSION}), GET /hello (5-byte body, read to the end).`,
-        `Each round: ${REQUESTS.toLocaleString('en-US')} requests by ${CONCURRENCY} concurrent callers, every request timed; median of ${rounds} interleaved rounds after one warm-up round each; ${forceGc ? 'a full GC before each round (BENCH_HTTP2_GC=1)' : 'no forced GC between rounds (BENCH_HTTP2_GC=1 adds one; it slows every contestant, the pools most)'}.`,
+        `Each round: every contestant, in an order that rotates from round to round (ABC, BCA, CAB, then reversed), runs ${settleRequests} unmeasured requests and then ${REQUESTS.toLocaleString('en-US')} timed requests, both by ${CONCURRENCY} concurrent callers; ${rounds} rounds after a warm-up of ${(3 * REQUESTS).toLocaleString('en-US')} requests each and ${2 * contestants.length} unmeasured rounds; ${forceGc ? 'a full GC before each window (BENCH_HTTP2_GC=1)' : 'no forced GC (BENCH_HTTP2_GC=1 adds one before each window)'}.`,
+        'ops/s, p50, p99: median over rounds. vs undici Pool and p99 vs undici: median of the per-round ratios to undici Pool in the same round (cancels the machine\'s drift). p99 all: p99 of every timed request of every round together.',
+        ...(withControl
+          ? [`"${UNDICI_CONTROL}" is a second undici Pool identical to the first: its ratios show how far two equal contestants land apart in this setup (the noise floor).`]
+          : []),
+        'A window is ~50 ms, so one ~5 ms scavenge or a scheduler stall delays up to 200 requests at once and decides that window\'s p99: compare the paired ratio, not single runs.',
         `Both pools carry up to ${STREAMS_PER_SESSION} streams per session (@pool/http2: maxLeasesPerConnection; undici: pipelining), so ${CONCURRENCY} streams need 2 sessions.`,
         'undici Pool opens a connection per request of the first burst (its clients are busy while connecting) but fills the first one first, so 2 of them carry the load; @pool/http2 opens 2 sessions and spreads streams over them.',
         'CPU µs/req is process CPU time (client and server, same process) per request: steadier than ops/s on a busy machine.',

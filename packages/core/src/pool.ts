@@ -75,7 +75,9 @@ class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
   }
 
   acquire(options?: AcquireOptions): Promise<Lease<C, N>> {
-    return this.#engine.acquire(options);
+    const engine = this.#engine;
+    const lease = engine.tryAcquire(options);
+    return lease === undefined ? engine.acquireQueued(options) : Promise.resolve(lease);
   }
 
   tryAcquire(options?: AcquireOptions): Lease<C, N> | undefined {
@@ -241,7 +243,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolEmitter implement
   }
 
   /** The rest of acquire: check the request, then queue it. */
-  private acquireQueued(options: AcquireOptions | undefined): Promise<Lease<C, N>> {
+  acquireQueued(options: AcquireOptions | undefined): Promise<Lease<C, N>> {
     if (this.isClosed) return Promise.reject(new PoolError('POOL_CLOSED', 'The pool is closed'));
     let node: NodeState<C, N> | undefined;
     let partition: PartitionState | undefined;

@@ -17,15 +17,15 @@ describe('GOAWAY and lost sessions', () => {
     const load = settleAll(Array.from({ length: 200 }, () => getText(pool, '/delay?ms=40')));
     await eventually(() => server.openSessions === 4 && server.openStreams > 40);
     const sessionsBefore = server.acceptedSessions;
+    const startedByServer = server.openStreams;
     server.goaway();
     const results = await load;
-    // undici 7 closes the socket on GOAWAY, so a response already under way when it arrives can
+    // undici 7 closes the socket on GOAWAY, so a response the server had already started can
     // fail (HTTP/2 lets the server finish it; undici does not wait). Every GET the server had not
-    // started is retried on a fresh session; those cut mid-response are the only failures allowed,
-    // and under a loaded machine a few land there.
+    // started is retried on a fresh session: only the ones under way at the GOAWAY may fail.
     const failures = results.filter((result) => result !== 'delayed');
     expect(new Set(failures)).toEqual(new Set(failures.length === 0 ? [] : ['error:UND_ERR_SOCKET']));
-    expect(failures.length).toBeLessThanOrEqual(10);
+    expect(failures.length).toBeLessThanOrEqual(startedByServer);
     expect(server.acceptedSessions).toBeGreaterThan(sessionsBefore);
     expect(destroyed.filter((reason) => reason === 'broken').length).toBeGreaterThanOrEqual(sessionsBefore);
     expect(pool.stats()).toMatchObject({ leases: 0, waiting: 0 });

@@ -1,20 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcPool, isPoolError, type GrpcPoolOptions } from '@pool/grpc';
+import { createGrpcPool, type GrpcPoolOptions } from '@pool/grpc';
 import { describe, expect, it } from 'vitest';
+import { invalidOptionsError } from '@pool/testkit';
 
 const insecure = grpc.credentials.createInsecure();
 const nodes = [{ id: 'a', target: '127.0.0.1:1' }];
 
-function invalid(options: unknown): Error {
-  try {
-    const pool = createGrpcPool(options as GrpcPoolOptions);
-    void pool.close();
-  } catch (error) {
-    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
-    return error as Error;
-  }
-  throw new Error('expected INVALID_OPTIONS');
-}
+const invalid = (options: unknown): Error => invalidOptionsError(() => createGrpcPool(options as GrpcPoolOptions));
 
 describe('option validation', () => {
   it.each([

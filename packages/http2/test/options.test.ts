@@ -1,15 +1,8 @@
-import { createHttp2Pool, isPoolError, type Http2PoolOptions } from '@pool/http2';
+import { createHttp2Pool, type Http2PoolOptions } from '@pool/http2';
 import { describe, expect, it } from 'vitest';
+import { invalidOptionsError } from '@pool/testkit';
 
-function invalid(options: unknown): { code: string; message: string } {
-  try {
-    createHttp2Pool(options as Http2PoolOptions).close().catch(() => {});
-  } catch (error) {
-    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected INVALID_OPTIONS');
-}
+const invalid = (options: unknown): { code: string; message: string } => invalidOptionsError(() => createHttp2Pool(options as Http2PoolOptions));
 
 const node = { id: 'a', origin: 'https://127.0.0.1:8443' };
 

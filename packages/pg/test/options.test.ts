@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createPgPool, isPoolError, type PgPoolOptions } from '@pool/pg';
+import { createPgPool, type PgPoolOptions } from '@pool/pg';
 import { Pool } from '@pool/pg/compat';
+import { invalidOptionsError } from '@pool/testkit';
 
-function invalidOptionsError(options: PgPoolOptions): Error {
-  try {
-    const pool = createPgPool(options);
-    void pool.close();
-  } catch (error) {
-    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
-    return error as Error;
-  }
-  throw new Error('createPgPool accepted invalid options');
-}
+const invalidPgOptions = (options: PgPoolOptions): Error => invalidOptionsError(() => createPgPool(options));
 
 describe('option validation', () => {
   it.each([
@@ -28,7 +20,7 @@ describe('option validation', () => {
     [{ applicationName: 5 as unknown as string }, 'applicationName', '5', 'a string'],
     [{ maxLeasesPerConnection: 4 }, 'maxLeasesPerConnection', '4', 'one statement at a time'],
   ])('rejects %j naming the option, the value and the rule', (options, option, value, rule) => {
-    const { message } = invalidOptionsError(options as PgPoolOptions);
+    const { message } = invalidPgOptions(options as PgPoolOptions);
     expect(message.startsWith(`Invalid option ${option}: got`)).toBe(true);
     expect(message).toContain(`got ${value}`);
     expect(message).toContain(rule);
@@ -36,16 +28,16 @@ describe('option validation', () => {
 
   it('never echoes a password or connection string in its message', () => {
     const secret = 'hunter2-very-secret';
-    const badUrl = invalidOptionsError({ connectionString: `postgres://me:${secret}@[::1:5432/db` });
+    const badUrl = invalidPgOptions({ connectionString: `postgres://me:${secret}@[::1:5432/db` });
     expect(badUrl.message).toMatch(/connectionString/);
     expect(`${badUrl.message}${badUrl.stack}`).not.toContain(secret);
-    const badPassword = invalidOptionsError({ password: 12345 as unknown as string });
+    const badPassword = invalidPgOptions({ password: 12345 as unknown as string });
     expect(badPassword.message).toMatch(/password/);
     expect(badPassword.message).not.toContain('12345');
   });
 
   it('passes pool options to core, which validates them too', () => {
-    expect(invalidOptionsError({ maxPerNode: 0 }).message).toMatch(/maxPerNode/);
+    expect(invalidPgOptions({ maxPerNode: 0 }).message).toMatch(/maxPerNode/);
   });
 
   it('the compat facade rejects a custom Client class by name', () => {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshPool, isPoolError, isSshError, parseKnownHosts, type SshPoolOptions } from '@pool/ssh';
 import { generateSshKeyPair, knownHostsLine, startSshServer, type SshTestServer } from '@pool/testkit/ssh';
-import { rejection } from './support.js';
 
 let server: SshTestServer;
 let dir: string;

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createSshPool, isPoolError, type SshPoolOptions } from '@pool/ssh';
+import { createSshPool, type SshPoolOptions } from '@pool/ssh';
+import { invalidOptionsError } from '@pool/testkit';
 import { generateSshKeyPair } from '@pool/testkit/ssh';
 
 const base: SshPoolOptions = { nodes: [{ id: 'a', host: '127.0.0.1', port: 22 }], username: 'u', password: 'p', knownHostsFile: false };
 
-function invalid(options: unknown): string {
-  try {
-    const pool = createSshPool(options as SshPoolOptions);
-    void pool.close();
-  } catch (error) {
-    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected INVALID_OPTIONS');
-}
+const invalid = (options: unknown): string => invalidOptionsError(() => createSshPool(options as SshPoolOptions)).message;
 
 describe('options', () => {
   it('names the option, the value and the rule', () => {

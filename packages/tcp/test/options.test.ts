@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isPoolError } from '@pool/core';
 import { createTcpPool, type TcpPoolOptions } from '@pool/tcp';
+import { invalidOptionsError } from '@pool/testkit';
 
 const node = { id: 'a', host: '127.0.0.1', port: 7000 };
 
-function optionsError(options: unknown): Error {
-  try {
-    const pool = createTcpPool(options as TcpPoolOptions);
-    void pool.close();
-  } catch (error) {
-    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
-    return error as Error;
-  }
-  throw new Error('expected INVALID_OPTIONS');
-}
+const optionsError = (options: unknown): Error => invalidOptionsError(() => createTcpPool(options as TcpPoolOptions));
 
 describe('option validation', () => {
   it.each([

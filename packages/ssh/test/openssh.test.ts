@@ -72,6 +72,8 @@ describe('against OpenSSH sshd', () => {
       // KILL only to privilege-separated (non-root) sessions: as root the sleeps live on, so after
       // the grace the connection is retired rather than reused with slots the server still holds.
       await waitFor(() => pool.stats().leases === 0, 'the leases to end after the close grace');
+      // Destroying it (ending the SSH connection) settles a moment after its last lease ends.
+      await waitFor(() => pool.stats().destroyed === 1, 'the retired connection to be destroyed');
       expect(pool.stats().destroyed).toBe(1);
       expect(await pool.exec('echo fresh connection')).toMatchObject({ code: 0 });
       expect(pool.stats().created).toBe(2);

@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshPool, isPoolError, isSshError, type SshPool, type SshPoolOptions } from '@pool/ssh';
 import { startSshServer, type SshTestServer } from '@pool/testkit/ssh';
-import { rejection, waitFor } from './support.js';
+import { rejection, waitFor, passwordPool } from './support.js';
 
 let server: SshTestServer;
 beforeAll(async () => { server = await startSshServer(); });
 afterAll(async () => { await server.close(); });
 
 function makePool(extra: Partial<SshPoolOptions> = {}): SshPool {
-  return createSshPool({
-    nodes: [{ id: 'a', host: server.host, port: server.port, hostKeys: [server.hostKey.fingerprint] }],
-    username: server.username,
-    password: server.password,
-    knownHostsFile: false,
-    createTimeoutMs: 5_000,
-    acquireTimeoutMs: 5_000,
-    ...extra,
-  });
+  return passwordPool(server, extra);
 }
 
 describe('exec against an ssh2 Server', () => {

@@ -1,22 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSshPool, isPoolError, isSshError, type SshPool, type SshPoolOptions } from '@pool/ssh';
+import { isPoolError, isSshError, type SshPool, type SshPoolOptions } from '@pool/ssh';
 import { startSshServer, type SshTestServer } from '@pool/testkit/ssh';
-import { recordEvents, rejection, sleep, waitFor } from './support.js';
+import { recordEvents, rejection, sleep, waitFor, passwordPool } from './support.js';
 
 let server: SshTestServer;
 beforeEach(async () => { server = await startSshServer(); });
 afterEach(async () => { await server.close(); });
 
 function makePool(extra: Partial<SshPoolOptions> = {}): SshPool {
-  return createSshPool({
-    nodes: [{ id: 'a', host: server.host, port: server.port, hostKeys: [server.hostKey.fingerprint] }],
-    username: server.username,
-    password: server.password,
-    knownHostsFile: false,
-    createTimeoutMs: 2_000,
-    acquireTimeoutMs: 5_000,
-    ...extra,
-  });
+  return passwordPool(server, { createTimeoutMs: 2_000, ...extra });
 }
 
 describe('when the server goes away', () => {

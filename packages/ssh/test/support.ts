@@ -1,7 +1,8 @@
 import type { PoolEventName } from '@pool/core';
 import { promisify } from 'node:util';
 import type { SFTPWrapper } from 'ssh2';
-import type { SshPool } from '@pool/ssh';
+import { createSshPool, type SshPool, type SshPoolOptions } from '@pool/ssh';
+import type { SshTestServer } from '@pool/testkit/ssh';
 
 /** Message, stack, code and the whole cause chain of an error, as one string to search. */
 export function errorText(error: unknown, depth = 0): string {
@@ -64,4 +65,17 @@ export function sftpFiles(sftp: SFTPWrapper) {
     readdir: promisify(sftp.readdir.bind(sftp)) as (path: string) => Promise<{ filename: string }[]>,
     unlink: promisify(sftp.unlink.bind(sftp)) as (path: string) => Promise<void>,
   };
+}
+
+/** A password-authenticated pool on the in-process ssh2 server, its host key pinned. */
+export function passwordPool(server: SshTestServer, extra: Partial<SshPoolOptions> = {}): SshPool {
+  return createSshPool({
+    nodes: [{ id: 'a', host: server.host, port: server.port, hostKeys: [server.hostKey.fingerprint] }],
+    username: server.username,
+    password: server.password,
+    knownHostsFile: false,
+    createTimeoutMs: 5_000,
+    acquireTimeoutMs: 5_000,
+    ...extra,
+  });
 }

@@ -4,7 +4,7 @@ import { PooledConnection } from './connection.js';
 import { PoolError, describeError } from './errors.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 import type { Waiter } from './waiters.js';
 
 /**
@@ -54,7 +54,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
         this.onCreated(record, now, now - started);
         return;
       }
-      if (pool.isWindingDown(node)) {
+      if (pool.lifecycle.isWindingDown(node)) {
         // Aborted by drain or node removal: not a failure of the node.
         this.abandon(record);
         pool.afterChange();
@@ -87,7 +87,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
     this.attempts.set(record, controller);
     const timer = abortAfter(pool.clock, controller, pool.options.createTimeoutMs, 'create');
     try {
-      const context = { signal: controller.signal, invalidate: (reason?: unknown) => pool.invalidate(record, reason) };
+      const context = { signal: controller.signal, invalidate: (reason?: unknown) => pool.lifecycle.invalidate(record, reason) };
       const creating = Promise.resolve().then(() => factory.create(node.node, context));
       record.connection = await raceAbort(creating, controller.signal, (late) => this.disposeStray(late, node));
       if (record.isRetired) throw record.retiredBecause ?? new Error('The connection was invalidated while it was created');
@@ -104,7 +104,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
   }
 
   private mayRetry(sponsor: Waiter<C, N>, node: NodeState<C, N>): boolean {
-    return !sponsor.isSettled && !this.pool.isWindingDown(node) && node.circuit === 'closed';
+    return !sponsor.isSettled && !this.pool.lifecycle.isWindingDown(node) && node.circuit === 'closed';
   }
 
   private onCreated(record: PooledConnection<C, N>, now: number, durationMs: number): void {
@@ -122,14 +122,14 @@ export class ConnectionCreator<C, N extends PoolNode> {
     }
     pool.emit('create', { node: node.id, durationMs });
     this.freeWaiters(record);
-    const retirement = pool.retirementReason(record, now);
+    const retirement = pool.lifecycle.retirementReason(record, now);
     if (retirement !== undefined) {
       // Created while the pool or its node winds down: out of 'creating' so destroy takes it.
       pool.setState(record, 'idle');
-      void pool.destroy(record, retirement, undefined);
+      void pool.lifecycle.destroy(record, retirement, undefined);
       return;
     }
-    pool.refreshMaxLeases(record);
+    pool.lifecycle.refreshMaxLeases(record);
     pool.makeIdle(record, now, true);
     pool.afterChange();
   }

@@ -1,7 +1,7 @@
 import { type ClockTimer, setUnrefTimeout } from './clock.js';
 import { PoolError } from './errors.js';
 import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 import { describeShortage } from './shortage.js';
 import type { Waiter } from './waiters.js';
 

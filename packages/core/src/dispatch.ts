@@ -6,7 +6,7 @@ import { PoolLease } from './lease.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 import type { Waiter } from './waiters.js';
 
 /**
@@ -122,7 +122,7 @@ export class Dispatcher<C, N extends PoolNode> {
       }
       if (record === undefined) return undefined;
       if (record.expiresAt > now) return record;
-      this.pool.retire(record, 'lifetime', undefined);
+      this.pool.lifecycle.retire(record, 'lifetime', undefined);
     }
   }
 
@@ -268,7 +268,7 @@ export class Dispatcher<C, N extends PoolNode> {
       for (let record = node.available.head; record; record = record.next) {
         if (record.leases === 0 && record.state === 'idle') {
           waiter.hasPendingCreate = true;
-          void this.pool.destroy(record, 'idle', undefined).then(() => {
+          void this.pool.lifecycle.destroy(record, 'idle', undefined).then(() => {
             waiter.hasPendingCreate = false;
             this.pump();
           });
@@ -281,17 +281,17 @@ export class Dispatcher<C, N extends PoolNode> {
   private validateFor(waiter: Waiter<C, N>, record: PooledConnection<C, N>): void {
     this.pool.setState(record, 'validating');
     waiter.validating = record;
-    void this.pool.validate(record, 'acquire').then((isValid) => {
+    void this.pool.lifecycle.validate(record, 'acquire').then((isValid) => {
       waiter.validating = undefined;
       if (record.state !== 'validating') return; // destroyed meanwhile (drain, node removal)
       if (!isValid) {
-        void this.pool.destroy(record, 'invalid', undefined);
+        void this.pool.lifecycle.destroy(record, 'invalid', undefined);
         return;
       }
       const now = this.pool.clock.now();
-      const retirement = this.pool.retirementReason(record, now);
+      const retirement = this.pool.lifecycle.retirementReason(record, now);
       if (retirement !== undefined) {
-        void this.pool.destroy(record, retirement, record.retiredBecause);
+        void this.pool.lifecycle.destroy(record, retirement, record.retiredBecause);
         return;
       }
       this.pool.makeIdle(record, now, false);

@@ -4,7 +4,7 @@ import type { PooledConnection } from './connection.js';
 import { describeError } from './errors.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 import type { NodeHealth, PoolHealthReport } from './stats.js';
 
 /**
@@ -57,9 +57,9 @@ export class Maintainer<C, N extends PoolNode> {
     for (const record of node.connections) {
       if (record.state !== 'idle') continue;
       if (record.expiresAt <= now) {
-        void pool.destroy(record, 'lifetime', undefined);
+        void pool.lifecycle.destroy(record, 'lifetime', undefined);
       } else if (idleTimeoutMs > 0 && now - record.idleSince >= idleTimeoutMs && node.idle > minIdlePerNode) {
-        void pool.destroy(record, 'idle', undefined);
+        void pool.lifecycle.destroy(record, 'idle', undefined);
       } else if (hasValidate && healthCheckIntervalMs > 0 && now - record.lastValidatedAt >= healthCheckIntervalMs) {
         void this.check(record);
       }
@@ -70,10 +70,10 @@ export class Maintainer<C, N extends PoolNode> {
   private async check(record: PooledConnection<C, N>): Promise<boolean> {
     const pool = this.pool;
     pool.setState(record, 'validating');
-    const isValid = await pool.validate(record, 'idle');
+    const isValid = await pool.lifecycle.validate(record, 'idle');
     if (record.state !== 'validating') return isValid;
     if (!isValid || record.isRetired || pool.isClosed || record.node.isRemoved || record.node.isDraining) {
-      await pool.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
+      await pool.lifecycle.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
       return isValid;
     }
     pool.makeIdle(record, pool.clock.now(), false);

@@ -3,7 +3,7 @@ import { PoolError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import { NodeState } from './node.js';
 import { checkNode, type PoolNode } from './options.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 
 /** The pool's nodes: adding, removing and draining them at run time, and emptying one. */
 export class NodeMembership<C, N extends PoolNode> {
@@ -86,6 +86,6 @@ export class NodeMembership<C, N extends PoolNode> {
     }
     record.isRetired = true;
     pool.removeAvailable(record);
-    if (record.state !== 'validating') void pool.destroy(record, reason, undefined);
+    if (record.state !== 'validating') void pool.lifecycle.destroy(record, reason, undefined);
   }
 }

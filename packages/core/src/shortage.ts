@@ -1,5 +1,5 @@
 import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './pool.js';
+import type { ConnectionPool } from './engine.js';
 import type { Waiter } from './waiters.js';
 
 /** Says what was full for a waiter that timed out: the first thing a user needs to tune. */

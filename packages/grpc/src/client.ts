@@ -7,6 +7,7 @@ import {
   DeferredUnaryCall,
   DeferredWritableCall,
 } from './deferred-calls.js';
+import type { CallControls } from './deferred-calls.js';
 
 /** The generated client's call methods, minus `grpc.Client`'s own (close, getChannel, waitForReady, make*Request). */
 export type PooledClient<T> = Omit<T, keyof grpc.Client>;
@@ -42,118 +43,83 @@ function streamArguments(arg1: unknown, arg2: unknown): { metadata: grpc.Metadat
   return { metadata: new grpc.Metadata(), options: (arg1 ?? {}) as grpc.CallOptions };
 }
 
-function unaryMethod(definition: MethodDefinition, context: CallContext): Method {
+/**
+ * Returns `surface` at once and leases a channel for it: `makeCall` starts the real call on the
+ * channel's client; a failure before that goes to `callback` (unary responses) and then the surface.
+ */
+function leaseCall<Surface extends CallControls>(
+  context: CallContext,
+  surface: Surface,
+  deadline: grpc.Deadline | undefined,
+  makeCall: (client: grpc.Client, lease: CallLease) => grpc.ClientUnaryCall,
+  callback?: UnaryCallback,
+): Surface {
+  const lease = new CallLease(
+    context,
+    (client) => surface.attach(makeCall(client, lease)),
+    (status, cause) => {
+      const error = serviceError(status, cause);
+      callback?.(error);
+      surface.fail(error, status);
+    },
+  );
+  surface.lease = lease;
+  lease.start(deadline);
+  return surface;
+}
+
+/** A call with a response callback holds its channel until the callback. */
+function releasingCallback(lease: CallLease, callback: UnaryCallback): UnaryCallback {
+  return (error, response) => {
+    lease.release();
+    callback(error, response);
+  };
+}
+
+/** A call streaming its responses holds its channel until its status. */
+function releasedOnStatus<Real extends grpc.ClientUnaryCall>(lease: CallLease, real: Real): Real {
+  real.on('status', () => lease.release());
+  return real;
+}
+
+function unaryMethod({ path, requestSerialize, responseDeserialize }: MethodDefinition, context: CallContext): Method {
   return (request: unknown, arg1?: unknown, arg2?: unknown, arg3?: unknown) => {
     const { metadata, options, callback } = unaryArguments(arg1, arg2, arg3);
-    const surface = new DeferredUnaryCall();
-    const lease = new CallLease(
-      context,
-      (client) => {
-        const real = client.makeUnaryRequest(
-          definition.path,
-          definition.requestSerialize,
-          definition.responseDeserialize,
-          request,
-          metadata,
-          options,
-          (error, response) => {
-            lease.release();
-            callback(error, response);
-          },
-        );
-        surface.attach(real);
-      },
-      (status, cause) => {
-        callback(serviceError(status, cause));
-        surface.emit('status', status);
-      },
-    );
-    surface.lease = lease;
-    lease.start(options.deadline);
-    return surface;
+    const makeCall = (client: grpc.Client, lease: CallLease) => {
+      const onResponse = releasingCallback(lease, callback);
+      return client.makeUnaryRequest(path, requestSerialize, responseDeserialize, request, metadata, options, onResponse);
+    };
+    return leaseCall(context, new DeferredUnaryCall(), options.deadline, makeCall, callback);
   };
 }
 
-function serverStreamMethod(definition: MethodDefinition, context: CallContext): Method {
+function serverStreamMethod({ path, requestSerialize, responseDeserialize }: MethodDefinition, context: CallContext): Method {
   return (request: unknown, arg1?: unknown, arg2?: unknown) => {
     const { metadata, options } = streamArguments(arg1, arg2);
-    const surface = new DeferredReadableCall(definition.responseDeserialize);
-    const lease = new CallLease(
-      context,
-      (client) => {
-        const real = client.makeServerStreamRequest(
-          definition.path,
-          definition.requestSerialize,
-          definition.responseDeserialize,
-          request,
-          metadata,
-          options,
-        );
-        real.on('status', () => lease.release());
-        surface.attach(real);
-      },
-      (status, cause) => surface.fail(serviceError(status, cause), status),
-    );
-    surface.lease = lease;
-    lease.start(options.deadline);
-    return surface;
+    const makeCall = (client: grpc.Client, lease: CallLease) =>
+      releasedOnStatus(lease, client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, metadata, options));
+    return leaseCall(context, new DeferredReadableCall(responseDeserialize), options.deadline, makeCall);
   };
 }
 
-function clientStreamMethod(definition: MethodDefinition, context: CallContext): Method {
+function clientStreamMethod({ path, requestSerialize, responseDeserialize }: MethodDefinition, context: CallContext): Method {
   return (arg1?: unknown, arg2?: unknown, arg3?: unknown) => {
     // The callback-last rules of unary calls, without the request.
     const { metadata, options, callback } = unaryArguments(arg1, arg2, arg3);
-    const surface = new DeferredWritableCall(definition.requestSerialize);
-    const lease = new CallLease(
-      context,
-      (client) => {
-        const real = client.makeClientStreamRequest(
-          definition.path,
-          definition.requestSerialize,
-          definition.responseDeserialize,
-          metadata,
-          options,
-          (error, response) => {
-            lease.release();
-            callback(error, response);
-          },
-        );
-        surface.attach(real);
-      },
-      (status, cause) => {
-        callback(serviceError(status, cause));
-        surface.fail(status);
-      },
-    );
-    surface.lease = lease;
-    lease.start(options.deadline);
-    return surface;
+    const makeCall = (client: grpc.Client, lease: CallLease) => {
+      const onResponse = releasingCallback(lease, callback);
+      return client.makeClientStreamRequest(path, requestSerialize, responseDeserialize, metadata, options, onResponse);
+    };
+    return leaseCall(context, new DeferredWritableCall(requestSerialize), options.deadline, makeCall, callback);
   };
 }
 
-function bidiStreamMethod(definition: MethodDefinition, context: CallContext): Method {
+function bidiStreamMethod({ path, requestSerialize, responseDeserialize }: MethodDefinition, context: CallContext): Method {
   return (arg1?: unknown, arg2?: unknown) => {
     const { metadata, options } = streamArguments(arg1, arg2);
-    const surface = new DeferredDuplexCall(definition.requestSerialize, definition.responseDeserialize);
-    const lease = new CallLease(
-      context,
-      (client) => {
-        const real = client.makeBidiStreamRequest(
-          definition.path,
-          definition.requestSerialize,
-          definition.responseDeserialize,
-          metadata,
-          options,
-        );
-        real.on('status', () => lease.release());
-        surface.attach(real);
-      },
-      (status, cause) => surface.fail(serviceError(status, cause), status),
-    );
-    surface.lease = lease;
-    lease.start(options.deadline);
-    return surface;
+    const makeCall = (client: grpc.Client, lease: CallLease) =>
+      releasedOnStatus(lease, client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, metadata, options));
+    return leaseCall(context, new DeferredDuplexCall(requestSerialize, responseDeserialize), options.deadline, makeCall);
   };
 }
 

@@ -1,25 +1,15 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { PooledRequest, type PooledDispatchOptions, type RequestOwner } from './pooled-request.js';
-
-function ignore(): void {}
+import { HandlerRequest } from './handler-request.js';
 
 /**
  * A pooled request for a caller using undici's callback API (`onConnect`, `onHeaders`,
  * `onData`, ...), as `request`, `stream`, `pipeline` and `fetch` do: events pass straight through.
  */
-export class CallbackRequest extends PooledRequest {
+export class CallbackRequest extends HandlerRequest {
   #abortAttempt: ((error?: Error) => void) | undefined = undefined;
   /** The abort hook the caller holds for the whole request, across a retry. */
   readonly #abortForCaller = (reason?: Error): void => this.abortRequest(reason);
-
-  constructor(
-    owner: RequestOwner,
-    options: PooledDispatchOptions,
-    private readonly handler: Dispatcher.DispatchHandler,
-  ) {
-    super(owner, options);
-  }
 
   start(): void {
     // The caller gets its abort hook now, so it can abort while the request waits for a slot.
@@ -54,11 +44,7 @@ export class CallbackRequest extends PooledRequest {
   }
 
   onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
-    this.hasResponse = true;
-    this.isDone = true;
-    // The upgraded stream keeps its slot on the session until it closes.
-    const lease = this.takeLease();
-    if (lease !== undefined) socket.once('close', () => void lease.release().catch(ignore));
+    this.upgraded(socket);
     this.handler.onUpgrade?.(statusCode, headers, socket);
   }
 

@@ -1,26 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { PooledRequest, type PooledDispatchOptions, type RequestOwner } from './pooled-request.js';
-
-function ignore(): void {}
+import { HandlerRequest } from './handler-request.js';
 
 /**
  * A pooled request for a caller using undici's controller API (`onRequestStart`,
  * `onResponseStart`, ...). It is the caller's controller, stable across a retry, and undici's
  * handler for each attempt.
  */
-export class ControllerRequest extends PooledRequest implements Dispatcher.DispatchController {
+export class ControllerRequest extends HandlerRequest implements Dispatcher.DispatchController {
   #isPaused = false;
   #attemptController: Dispatcher.DispatchController | undefined = undefined;
-
-  constructor(
-    owner: RequestOwner,
-    options: PooledDispatchOptions,
-    private readonly handler: Dispatcher.DispatchHandler,
-  ) {
-    super(owner, options);
-  }
 
   start(): void {
     // The caller gets its controller now, so it can abort while the request waits for a slot.
@@ -72,11 +62,7 @@ export class ControllerRequest extends PooledRequest implements Dispatcher.Dispa
   }
 
   onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
-    this.hasResponse = true;
-    this.isDone = true;
-    // The upgraded stream keeps its slot on the session until it closes.
-    const lease = this.takeLease();
-    if (lease !== undefined) socket.once('close', () => void lease.release().catch(ignore));
+    this.upgraded(socket);
     this.handler.onRequestUpgrade?.(this, statusCode, headers, socket);
   }
 

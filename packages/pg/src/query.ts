@@ -62,17 +62,30 @@ export function acquireAndQuery(
   context: QueryRunContext,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    acquire().then((lease) => {
-      (lease.connection.query as CallbackQuery).call(lease.connection, text, values, (error, result) => {
-        if (error) {
-          endLease(lease, context, error);
-          reject(redactError(error, context.secrets));
-        } else {
-          endLease(lease, context);
-          resolve(result as pg.QueryResult);
-        }
-      });
-    }, reject);
+    acquire().then((lease) => queryAndEndLease(lease, text, values, context, resolve, reject), reject);
+  });
+}
+
+/**
+ * pg's callback form: no promise pair inside pg, and a string text skips pg's config cloning.
+ * The lease ends before `resolve` or `reject` is called.
+ */
+function queryAndEndLease(
+  lease: Lease<pg.Client, PgNode>,
+  text: string | pg.QueryConfig,
+  values: readonly unknown[] | undefined,
+  context: QueryRunContext,
+  resolve: (result: pg.QueryResult) => void,
+  reject: (error: unknown) => void,
+): void {
+  (lease.connection.query as CallbackQuery).call(lease.connection, text, values, (error, result) => {
+    if (error) {
+      endLease(lease, context, error);
+      reject(redactError(error, context.secrets));
+    } else {
+      endLease(lease, context);
+      resolve(result as pg.QueryResult);
+    }
   });
 }
 
@@ -91,18 +104,7 @@ export function runQuery(
 ): Promise<pg.QueryResult> {
   const client = lease.connection;
   if (signal === undefined && timeoutMs <= 0) {
-    // pg's callback form: no promise pair inside pg, and a string text skips pg's config cloning.
-    return new Promise((resolve, reject) => {
-      (client.query as CallbackQuery).call(client, text, values, (error, result) => {
-        if (error) {
-          endLease(lease, context, error);
-          reject(redactError(error, context.secrets));
-        } else {
-          endLease(lease, context);
-          resolve(result as pg.QueryResult);
-        }
-      });
-    });
+    return new Promise((resolve, reject) => queryAndEndLease(lease, text, values, context, resolve, reject));
   }
   if (signal?.aborted) {
     endLease(lease, context);

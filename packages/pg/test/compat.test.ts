@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
 import { Pool } from '@pool/pg/compat';
 import { PgPoolCompat } from '@pool/pg';
-import { adminClient, connectionOf, uniqueAppName, waitFor } from './helpers.js';
+import { connectionOf, startPostgresForFile, uniqueAppName, waitFor } from './helpers.js';
 
 // pg-pool's documented behaviours (README of pg-pool / node-postgres.com/apis/pool), against a real server.
-let server: PostgresServer;
-let admin: pg.Client;
-const pools: Pool[] = [];
-
-beforeAll(async () => {
-  server = await startPostgresServer();
-  admin = await adminClient(server);
-});
-
-afterAll(async () => {
-  await Promise.all(pools.filter((pool) => !pool.ending).map((pool) => pool.end()));
-  await admin?.end();
-  await server?.stop();
-});
+const postgres = startPostgresForFile();
 
 function makePool(config: ConstructorParameters<typeof Pool>[0] = {}): Pool {
-  const pool = new Pool({ ...connectionOf(server), application_name: uniqueAppName('compat'), ...config });
-  pools.push(pool);
+  const pool = new Pool({ ...connectionOf(postgres.server), application_name: uniqueAppName('compat'), ...config });
+  // A test may have ended the pool itself.
+  postgres.closeAfterAll(async () => {
+    if (!pool.ending) await pool.end();
+  });
   return pool;
 }
 
@@ -153,14 +142,14 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     const errors: [Error, pg.Client][] = [];
     pool.on('error', (error: Error, client: pg.Client) => errors.push([error, client]));
     await pool.query('SELECT 1');
-    await admin.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    await postgres.admin.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
     await waitFor(() => errors.length > 0 && pool.totalCount === 0, 'the error event and eviction');
     expect(errors[0]?.[0].message).toContain('terminating connection');
 
     const silentName = uniqueAppName('compat-silent');
     const silent = makePool({ application_name: silentName });
     await silent.query('SELECT 1');
-    await admin.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [silentName]);
+    await postgres.admin.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [silentName]);
     await waitFor(() => silent.totalCount === 0, 'the silent pool to evict');
     expect((await silent.query('SELECT 1 AS ok')).rows[0]).toEqual({ ok: 1 });
   });
@@ -174,7 +163,7 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     expect(pool.ended).toBe(true);
     expect(pool.totalCount).toBe(0);
     await waitFor(async () => {
-      const left = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+      const left = await postgres.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
       return left.rows[0].n === 0;
     }, 'the backends to exit');
     await expect(pool.query('SELECT 1')).rejects.toThrow('Cannot use a pool after calling end on the pool');

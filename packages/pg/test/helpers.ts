@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { PostgresServer } from '@pool/testkit/pg';
+import { afterAll, beforeAll } from 'vitest';
+import { startPostgresServer, type PostgresServer, type PostgresServerOptions } from '@pool/testkit/pg';
 
 /** Connection fields of a test server, as the pool takes them. */
 export function connectionOf(server: PostgresServer) {
@@ -12,6 +13,55 @@ export async function adminClient(server: PostgresServer): Promise<pg.Client> {
   client.on('error', () => undefined);
   await client.connect();
   return client;
+}
+
+/** The server a test file shares, and a plain client on it for looking from outside the pool. */
+export interface PostgresForFile {
+  readonly server: PostgresServer;
+  readonly admin: pg.Client;
+  /** Ends the admin client and connects a new one, e.g. after `server.restart()` cut it off. */
+  reconnectAdmin(): Promise<pg.Client>;
+  /** Runs `close` in `afterAll`, before the admin client ends and the server stops. */
+  closeAfterAll(close: () => Promise<unknown>): void;
+}
+
+/**
+ * Registers, once per test file, a `beforeAll` that starts a PostgreSQL server (with `options`)
+ * and an admin client on it, and an `afterAll` that closes the pools, the client and the server.
+ */
+export function startPostgresForFile(options?: PostgresServerOptions): PostgresForFile {
+  let server: PostgresServer | undefined;
+  let admin: pg.Client | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    server = await startPostgresServer(options);
+    admin = await adminClient(server);
+  });
+  afterAll(async () => {
+    await Promise.all(closers.map((close) => close()));
+    await admin?.end();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the PostgreSQL server starts in beforeAll: use it inside a test');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get admin() {
+      return started(admin);
+    },
+    async reconnectAdmin() {
+      await admin?.end().catch(() => undefined);
+      admin = await adminClient(started(server));
+      return admin;
+    },
+    closeAfterAll(close) {
+      closers.push(close);
+    },
+  };
 }
 
 export async function backendsOf(admin: pg.Client, applicationName: string): Promise<number> {

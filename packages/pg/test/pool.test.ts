@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
 import { createPgPool, isPoolError, type PgPool, type PgPoolOptions } from '@pool/pg';
-import { adminClient, backendsOf, connectionOf, uniqueAppName, waitFor } from './helpers.js';
+import { backendsOf, connectionOf, startPostgresForFile, uniqueAppName, waitFor } from './helpers.js';
 
-let server: PostgresServer;
-let admin: pg.Client;
-const pools: PgPool[] = [];
-
-beforeAll(async () => {
-  server = await startPostgresServer();
-  admin = await adminClient(server);
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.close()));
-  await admin?.end();
-  await server?.stop();
-});
+const postgres = startPostgresForFile();
 
 function makePool(options: Partial<PgPoolOptions> = {}): PgPool {
-  const pool = createPgPool({ ...connectionOf(server), applicationName: uniqueAppName('pool'), ...options });
-  pools.push(pool);
+  const pool = createPgPool({ ...connectionOf(postgres.server), applicationName: uniqueAppName('pool'), ...options });
+  postgres.closeAfterAll(() => pool.close());
   return pool;
 }
 
@@ -57,7 +43,7 @@ describe('query', () => {
     let isRunning = true;
     const sampler = (async () => {
       while (isRunning) {
-        peak = Math.max(peak, await backendsOf(admin, applicationName));
+        peak = Math.max(peak, await backendsOf(postgres.admin, applicationName));
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
@@ -69,7 +55,7 @@ describe('query', () => {
     expect(peak).toBe(3);
     expect(pool.stats().total).toBe(3);
     await pool.drain();
-    await waitFor(async () => (await backendsOf(admin, applicationName)) === 0, 'backends to close after drain');
+    await waitFor(async () => (await backendsOf(postgres.admin, applicationName)) === 0, 'backends to close after drain');
   });
 });
 
@@ -243,7 +229,7 @@ describe('timeouts and cancellation', () => {
     const started = Date.now();
     const running = pool.query('SELECT pg_sleep(30)', [], { signal: controller.signal });
     await waitFor(async () => {
-      const result = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep(30)%' AND state = 'active'", [pid]);
+      const result = await postgres.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep(30)%' AND state = 'active'", [pid]);
       return result.rowCount === 1;
     }, 'the query to run');
     controller.abort(new Error('user gave up'));
@@ -252,7 +238,7 @@ describe('timeouts and cancellation', () => {
     expect((error as Error).cause).toEqual(new Error('user gave up'));
     // The server stopped the statement: the backend is idle again well before 30 s.
     await waitFor(async () => {
-      const result = await admin.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [pid]);
+      const result = await postgres.admin.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [pid]);
       return result.rows[0]?.state === 'idle';
     }, 'the backend to go idle');
     expect(await backendPid(pool)).toBe(pid);
@@ -281,7 +267,7 @@ describe('timeouts and cancellation', () => {
     if (pid === undefined) throw new Error('no backend pid');
     const running = pool.query('SELECT pg_sleep(30)', [], { queryTimeoutMs: 200 }).catch((caught: unknown) => caught);
     await waitFor(async () => {
-      const result = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [pid]);
+      const result = await postgres.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [pid]);
       return result.rowCount === 1;
     }, 'the query to run');
     // Freeze the backend (same machine, we are root): the cancel cannot take effect in time.
@@ -292,7 +278,7 @@ describe('timeouts and cancellation', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await waitFor(async () => (await backendsOf(admin, applicationName)) === 0, 'its backend to exit');
+    await waitFor(async () => (await backendsOf(postgres.admin, applicationName)) === 0, 'its backend to exit');
     expect(await backendPid(pool)).not.toBe(pid);
   });
 
@@ -305,23 +291,23 @@ describe('timeouts and cancellation', () => {
 describe('secrets', () => {
   it('scrubs the password from server errors that echo it', async () => {
     const pool = makePool();
-    const error = await pool.query('SELECT $1::int', [server.password]).catch((caught: unknown) => caught);
+    const error = await pool.query('SELECT $1::int', [postgres.server.password]).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: '22P02' });
     expect((error as Error).message).toContain('<redacted>');
-    expect(`${(error as Error).message}${(error as Error).stack}`).not.toContain(server.password);
+    expect(`${(error as Error).message}${(error as Error).stack}`).not.toContain(postgres.server.password);
   });
 
 
   it('never shows the password or connection string in errors, events, stats or health', async () => {
     const wrongPassword = 'Wr0ng-Secret-Passw0rd';
-    const connectionString = `postgres://${server.user}:${wrongPassword}@127.0.0.1:${server.port}/postgres`;
+    const connectionString = `postgres://${postgres.server.user}:${wrongPassword}@127.0.0.1:${postgres.server.port}/postgres`;
     const seen: string[] = [];
     const pool = createPgPool({
       connectionString,
       createRetry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
       acquireTimeoutMs: 5_000,
     });
-    pools.push(pool);
+    postgres.closeAfterAll(() => pool.close());
     for (const name of ['createError', 'error', 'destroy', 'circuitOpen'] as const) {
       pool.on(name, (event) => seen.push(JSON.stringify(event, Object.getOwnPropertyNames(event)), describe(event)));
     }
@@ -331,7 +317,7 @@ describe('secrets', () => {
     const everything = seen.join('\n');
     expect(everything).toContain('password authentication failed');
     expect(everything).not.toContain(wrongPassword);
-    expect(everything).not.toContain(server.password);
+    expect(everything).not.toContain(postgres.server.password);
     expect(everything).not.toContain(connectionString);
 
     function describe(value: unknown): string {

@@ -1,32 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
+import { describe, expect, it } from 'vitest';
 import { createPgPool, type PgPool, type PgPoolOptions } from '@pool/pg';
-import { adminClient, backendsOf, connectionOf, uniqueAppName, waitFor } from './helpers.js';
+import { backendsOf, connectionOf, startPostgresForFile, uniqueAppName, waitFor } from './helpers.js';
 
-let server: PostgresServer;
-let admin: pg.Client;
-const pools: PgPool[] = [];
-
-beforeAll(async () => {
-  server = await startPostgresServer();
-  admin = await adminClient(server);
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.close()));
-  await admin?.end().catch(() => undefined);
-  await server?.stop();
-});
+const postgres = startPostgresForFile();
 
 function makePool(applicationName: string, options: Partial<PgPoolOptions> = {}): PgPool {
-  const pool = createPgPool({ ...connectionOf(server), applicationName, ...options });
-  pools.push(pool);
+  const pool = createPgPool({ ...connectionOf(postgres.server), applicationName, ...options });
+  postgres.closeAfterAll(() => pool.close());
   return pool;
 }
 
 async function terminate(applicationName: string, extraCondition = 'true'): Promise<number> {
-  const result = await admin.query(
+  const result = await postgres.admin.query(
     `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1 AND ${extraCondition}`,
     [applicationName],
   );
@@ -54,7 +39,7 @@ describe('backend terminated', () => {
     const victim = pool.query('SELECT pg_sleep(20) AS victim').catch((error: unknown) => error);
     const bystanders = Array.from({ length: 3 }, () => pool.query('SELECT pg_sleep(0.5) AS ok'));
     await waitFor(async () => {
-      const result = await admin.query(
+      const result = await postgres.admin.query(
         "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%AS victim%' AND state = 'active'",
         [applicationName],
       );
@@ -99,7 +84,7 @@ describe('server restart', () => {
     };
     const workers = Array.from({ length: 10 }, worker);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await server.restart({ downMs: 300 });
+    await postgres.server.restart({ downMs: 300 });
     const restartedAt = Date.now() - started;
     // Give the pool time to notice and reconnect, then require a clean run.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -115,12 +100,6 @@ describe('server restart', () => {
     expect(afterRecovery.every((outcome) => outcome.ok)).toBe(true);
     expect(pool.stats().total).toBeLessThanOrEqual(5);
     expect(pool.stats().leases).toBe(0);
-    expect(await backendsOf(await reconnectAdmin(), applicationName)).toBeLessThanOrEqual(5);
+    expect(await backendsOf(await postgres.reconnectAdmin(), applicationName)).toBeLessThanOrEqual(5);
   });
 });
-
-async function reconnectAdmin(): Promise<pg.Client> {
-  await admin.end().catch(() => undefined);
-  admin = await adminClient(server);
-  return admin;
-}

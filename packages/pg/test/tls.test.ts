@@ -1,29 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
+import { describe, expect, it } from 'vitest';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { createPgPool, isPoolError, type PgPool, type PgPoolOptions } from '@pool/pg';
-import { adminClient, connectionOf, uniqueAppName, waitFor } from './helpers.js';
+import { connectionOf, startPostgresForFile, uniqueAppName, waitFor } from './helpers.js';
 
-let server: PostgresServer;
-let admin: pg.Client;
-const pools: PgPool[] = [];
 const certificates = makeTestCertificates();
-
-beforeAll(async () => {
-  server = await startPostgresServer({ tls: { cert: certificates.cert, key: certificates.key } });
-  admin = await adminClient(server);
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.close()));
-  await admin?.end();
-  await server?.stop();
-});
+const postgres = startPostgresForFile({ tls: { cert: certificates.cert, key: certificates.key } });
 
 function makePool(options: Partial<PgPoolOptions>): PgPool {
-  const pool = createPgPool({ ...connectionOf(server), applicationName: uniqueAppName('tls'), ...options });
-  pools.push(pool);
+  const pool = createPgPool({ ...connectionOf(postgres.server), applicationName: uniqueAppName('tls'), ...options });
+  postgres.closeAfterAll(() => pool.close());
   return pool;
 }
 
@@ -47,13 +32,13 @@ describe('TLS', () => {
     const controller = new AbortController();
     const running = pool.query('SELECT pg_sleep(30)', [], { signal: controller.signal }).catch((caught: unknown) => caught);
     await waitFor(async () => {
-      const result = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [pid]);
+      const result = await postgres.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [pid]);
       return result.rowCount === 1;
     }, 'the query to run');
     controller.abort();
     expect(isPoolError(await running, 'ABORTED')).toBe(true);
     await waitFor(async () => {
-      const result = await admin.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid]);
+      const result = await postgres.admin.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid]);
       return result.rows[0]?.state === 'idle';
     }, 'the backend to go idle', 5_000);
     expect((await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid).toBe(pid);

@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { recordEvents, rejectionOf, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createTcpPool } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, recordEvents, rejectionOf, waitFor } from './helpers.js';
 
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
-
-afterEach(async () => {
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
-});
+const afterTest = cleanUpAfterEach();
 
 async function setUp(options: Partial<Parameters<typeof createTcpPool>[0]> = {}) {
-  server = await startTcpEchoServer();
-  pool = createTcpPool({ nodes: [{ id: 'echo', host: server.host, port: server.port }], ...options });
+  const server = afterTest.stop(await startTcpEchoServer());
+  const pool = afterTest.close(createTcpPool({ nodes: [{ id: 'echo', host: server.host, port: server.port }], ...options }));
   return { server, pool };
 }
 
@@ -62,10 +54,10 @@ describe('request/response over an echo server', () => {
   });
 
   it('applies noDelay and keeps the socket open across leases', async () => {
-    const { pool } = await setUp();
+    const { server, pool } = await setUp();
     const lease = await pool.acquire();
     expect(lease.connection.readyState).toBe('open');
-    expect(lease.connection.remotePort).toBe(server?.port);
+    expect(lease.connection.remotePort).toBe(server.port);
     await lease.release();
     const again = await pool.acquire();
     expect(again.connection).toBe(lease.connection);

@@ -1,31 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPoolError, type Lease } from '@pool/core';
-import { createTcpPool, type TcpNode, type TcpPool, type TcpSocket } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { rejectionOf, waitFor } from './helpers.js';
+import { createTcpPool, type TcpNode, type TcpSocket } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, rejectionOf, waitFor } from './helpers.js';
 
-let servers: TcpTestServer[] = [];
-let pool: TcpPool | undefined;
-
-afterEach(async () => {
-  await pool?.close();
-  await Promise.all(servers.map((server) => server.stop()));
-  pool = undefined;
-  servers = [];
-});
+const afterTest = cleanUpAfterEach();
 
 async function startServers(count: number) {
-  servers = await Promise.all(Array.from({ length: count }, () => startTcpEchoServer()));
-  return servers;
+  const servers = await Promise.all(Array.from({ length: count }, () => startTcpEchoServer()));
+  return servers.map((server) => afterTest.stop(server));
 }
 
 describe('several nodes', () => {
   it('hold each node to maxPerNode and spread callers over all of them', async () => {
-    const [a, b, c] = await startServers(3);
-    pool = createTcpPool({
+    const servers = await startServers(3);
+    const [a, b, c] = servers;
+    const pool = afterTest.close(createTcpPool({
       nodes: [a, b, c].map((server, i) => ({ id: `n${i}`, host: server!.host, port: server!.port })),
       maxPerNode: 2,
-    });
+    }));
     const leases: Lease<TcpSocket, TcpNode>[] = [];
     for (let i = 0; i < 6; i++) leases.push(await pool.acquire());
     expect(servers.map((server) => server.openConnections)).toEqual([2, 2, 2]);
@@ -42,13 +35,13 @@ describe('several nodes', () => {
 
   it('route an acquire naming a node to that node only, within its own limit', async () => {
     const [a, b] = await startServers(2);
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [
         { id: 'a', host: a!.host, port: a!.port },
         { id: 'b', host: b!.host, port: b!.port },
       ],
       maxPerNode: 1,
-    });
+    }));
     const held = await pool.acquire({ node: 'b' });
     expect(held.connection.remotePort).toBe(b!.port);
     const waiting = rejectionOf(pool.acquire({ node: 'b', timeoutMs: 100 }));
@@ -60,8 +53,8 @@ describe('several nodes', () => {
 
   it('add a node at run time, checking its endpoint, and remove one', async () => {
     const [a, b] = await startServers(2);
-    pool = createTcpPool({ nodes: [{ id: 'a', host: a!.host, port: a!.port }] });
-    expect(() => pool!.addNode({ id: 'bad', host: '127.0.0.1', port: 0 })).toThrow(/node\.port/);
+    const pool = afterTest.close(createTcpPool({ nodes: [{ id: 'a', host: a!.host, port: a!.port }] }));
+    expect(() => pool.addNode({ id: 'bad', host: '127.0.0.1', port: 0 })).toThrow(/node\.port/);
     pool.addNode({ id: 'b', host: b!.host, port: b!.port });
     expect(await pool.use((socket) => echoRoundTrip(socket, 'hi b'), { node: 'b' })).toBe('hi b');
     await pool.removeNode('b');

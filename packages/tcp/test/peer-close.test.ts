@@ -1,32 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { recordEvents, rejectionOf, sleep, waitFor } from './helpers.js';
+import { createTcpPool } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, recordEvents, rejectionOf, sleep, waitFor } from './helpers.js';
 
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => uncaught.push(error);
 
-afterEach(async () => {
+const afterTest = cleanUpAfterEach();
+// Registered after cleanUpAfterEach, so it runs first: vitest runs after-hooks in reverse order.
+afterEach(() => {
   process.off('uncaughtException', onUncaught);
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
 });
 
 async function setUp(serverOptions: Parameters<typeof startTcpEchoServer>[0] = {}, poolOptions: Partial<Parameters<typeof createTcpPool>[0]> = {}) {
   uncaught.length = 0;
   process.on('uncaughtException', onUncaught);
-  server = await startTcpEchoServer(serverOptions);
+  const server = afterTest.stop(await startTcpEchoServer(serverOptions));
   // No validation on acquire: the pool must notice peer closes from socket events alone.
-  pool = createTcpPool({
+  const pool = afterTest.close(createTcpPool({
     nodes: [{ id: 'echo', host: server.host, port: server.port }],
     validateOnAcquire: false,
     healthCheckIntervalMs: 0,
     ...poolOptions,
-  });
+  }));
   return { server, pool };
 }
 

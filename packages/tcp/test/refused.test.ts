@@ -1,27 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPoolError } from '@pool/core';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, findClosedPort, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { recordEvents, rejectionOf } from './helpers.js';
+import { createTcpPool } from '@pool/tcp';
+import { echoRoundTrip, findClosedPort, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, recordEvents, rejectionOf } from './helpers.js';
 
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
-
-afterEach(async () => {
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
-});
+const afterTest = cleanUpAfterEach();
 
 describe('a refused port', () => {
   it('fails CREATE_FAILED with ECONNREFUSED as cause, then opens the circuit', async () => {
     const port = await findClosedPort();
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'down', host: '127.0.0.1', port }],
       createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 },
-    });
+    }));
     const opened = recordEvents(pool, 'circuitOpen');
     for (let i = 0; i < 2; i++) {
       const error = await rejectionOf(pool.acquire());
@@ -39,16 +31,16 @@ describe('a refused port', () => {
   });
 
   it('retries with backoff inside one acquire, and fails over to a healthy node', async () => {
-    server = await startTcpEchoServer();
+    const server = afterTest.stop(await startTcpEchoServer());
     const port = await findClosedPort();
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [
         { id: 'down', host: '127.0.0.1', port },
         { id: 'up', host: server.host, port: server.port },
       ],
       balancer: 'round-robin',
       createRetry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
-    });
+    }));
     const createErrors = recordEvents(pool, 'createError');
     const replies = [];
     for (let i = 0; i < 4; i++) replies.push(await pool.use((socket) => echoRoundTrip(socket, `call ${i}`)));

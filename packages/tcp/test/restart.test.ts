@@ -1,54 +1,63 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPoolError } from '@pool/core';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { waitFor } from './helpers.js';
+import { createTcpPool, type TcpPoolOptions } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, waitFor } from './helpers.js';
 
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
+const afterTest = cleanUpAfterEach();
 
-afterEach(async () => {
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
-});
+/** An echo server and a pool of `callers` sockets on it, both cleaned up after the test. */
+async function setUp(callers: number, options: Partial<TcpPoolOptions>) {
+  const server = afterTest.stop(await startTcpEchoServer());
+  const pool = afterTest.close(createTcpPool({
+    nodes: [{ id: 'echo', host: server.host, port: server.port }],
+    maxPerNode: callers,
+    ...options,
+  }));
+  return { server, pool };
+}
+
+/** Runs `callers` loops of `call(id, i)` until `stop()`, which waits for the loops to end. */
+function startLoad(callers: number, call: (id: number, i: number) => Promise<void>) {
+  let isRunning = true;
+  const loops = Array.from({ length: callers }, async (_, id) => {
+    // Bounded in count and time: the test stops the callers long before this runs out.
+    for (let i = 0; isRunning && i < 100_000; i++) await call(id, i);
+  });
+  return {
+    async stop() {
+      isRunning = false;
+      await Promise.all(loops);
+    },
+  };
+}
 
 describe('a peer restarting on the same port mid-load', () => {
   it('fails no more calls than were in flight, and the pool heals', async () => {
-    server = await startTcpEchoServer();
     const CALLERS = 6;
-    pool = createTcpPool({
-      nodes: [{ id: 'echo', host: server.host, port: server.port }],
-      maxPerNode: CALLERS,
+    const { server, pool } = await setUp(CALLERS, {
       createRetry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 100 },
       acquireTimeoutMs: 5_000,
     });
-    const tcpPool = pool;
     let inFlight = 0;
     let succeeded = 0;
     const failures: unknown[] = [];
-    let isRunning = true;
-    const caller = async (id: number) => {
-      // Bounded in count and time: the test stops the callers long before this runs out.
-      for (let i = 0; isRunning && i < 100_000; i++) {
-        try {
-          const reply = await tcpPool.use(async (socket) => {
-            inFlight++;
-            try {
-              return await echoRoundTrip(socket, `${id}:${i}`);
-            } finally {
-              inFlight--;
-            }
-          });
-          expect(reply).toBe(`${id}:${i}`);
-          succeeded++;
-        } catch (error) {
-          failures.push(error);
-        }
+    const load = startLoad(CALLERS, async (id, i) => {
+      try {
+        const reply = await pool.use(async (socket) => {
+          inFlight++;
+          try {
+            return await echoRoundTrip(socket, `${id}:${i}`);
+          } finally {
+            inFlight--;
+          }
+        });
+        expect(reply).toBe(`${id}:${i}`);
+        succeeded++;
+      } catch (error) {
+        failures.push(error);
       }
-    };
-    const callers = Array.from({ length: CALLERS }, (_, id) => caller(id));
+    });
     try {
       await waitFor('load to run', () => succeeded >= 300, 10_000);
       const inFlightAtRestart = inFlight;
@@ -65,48 +74,39 @@ describe('a peer restarting on the same port mid-load', () => {
         expect(isPoolError(failure)).toBe(false);
       }
       expect(server.acceptedConnections).toBeGreaterThan(acceptedBefore);
-      expect(tcpPool.stats().nodes['echo']?.circuit).toBe('closed');
+      expect(pool.stats().nodes['echo']?.circuit).toBe('closed');
     } finally {
-      isRunning = false;
-      await Promise.all(callers);
+      await load.stop();
     }
-    const stats = tcpPool.stats();
+    const stats = pool.stats();
     expect(stats.total).toBeLessThanOrEqual(CALLERS);
-    await tcpPool.drain();
-    expect(tcpPool.stats().created).toBe(tcpPool.stats().destroyed);
-    await waitFor('the server to see every socket closed', () => server?.openConnections === 0);
+    await pool.drain();
+    expect(pool.stats().created).toBe(pool.stats().destroyed);
+    await waitFor('the server to see every socket closed', () => server.openConnections === 0);
   });
 
   it('down for a while: callers fail fast with socket or pool errors, never hang, and the pool heals', async () => {
-    server = await startTcpEchoServer();
     const CALLERS = 4;
-    pool = createTcpPool({
-      nodes: [{ id: 'echo', host: server.host, port: server.port }],
-      maxPerNode: CALLERS,
+    const { server, pool } = await setUp(CALLERS, {
       createRetry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
       circuitBreaker: { failureThreshold: 3, cooldownMs: 100 },
       acquireTimeoutMs: 2_000,
     });
-    const tcpPool = pool;
     let succeeded = 0;
     let slowest = 0;
     const failures: unknown[] = [];
-    let isRunning = true;
-    const caller = async (id: number) => {
-      for (let i = 0; isRunning && i < 100_000; i++) {
-        const started = Date.now();
-        try {
-          await tcpPool.use((socket) => echoRoundTrip(socket, `${id}:${i}`, AbortSignal.timeout(1_000)));
-          succeeded++;
-        } catch (error) {
-          failures.push(error);
-          // A refused node fails at once; back off a little as a real caller would.
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        slowest = Math.max(slowest, Date.now() - started);
+    const load = startLoad(CALLERS, async (id, i) => {
+      const started = Date.now();
+      try {
+        await pool.use((socket) => echoRoundTrip(socket, `${id}:${i}`, AbortSignal.timeout(1_000)));
+        succeeded++;
+      } catch (error) {
+        failures.push(error);
+        // A refused node fails at once; back off a little as a real caller would.
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-    };
-    const callers = Array.from({ length: CALLERS }, (_, id) => caller(id));
+      slowest = Math.max(slowest, Date.now() - started);
+    });
     try {
       await waitFor('load to run', () => succeeded >= 100, 10_000);
       await server.restart({ downtimeMs: 300 });
@@ -121,11 +121,10 @@ describe('a peer restarting on the same port mid-load', () => {
       // Nobody waited anywhere near the acquire timeout: a refused peer fails fast.
       expect(slowest).toBeLessThan(1_500);
     } finally {
-      isRunning = false;
-      await Promise.all(callers);
+      await load.stop();
     }
-    await tcpPool.drain();
-    expect(tcpPool.stats().created).toBe(tcpPool.stats().destroyed);
-    await waitFor('the server to see every socket closed', () => server?.openConnections === 0);
+    await pool.drain();
+    expect(pool.stats().created).toBe(pool.stats().destroyed);
+    await waitFor('the server to see every socket closed', () => server.openConnections === 0);
   });
 });

@@ -1,35 +1,27 @@
 import tls from 'node:tls';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isPoolError } from '@pool/core';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
+import { createTcpPool } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
 import { makeTestCertificates, type TestCertificates } from '@pool/testkit/tls';
-import { rejectionOf, waitFor } from './helpers.js';
+import { cleanUpAfterEach, rejectionOf, waitFor } from './helpers.js';
 
 let certificates: TestCertificates;
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
 
 beforeAll(() => {
   certificates = makeTestCertificates();
 });
 
-afterEach(async () => {
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
-});
+const afterTest = cleanUpAfterEach();
 
 async function startTlsEcho(options: { closeIdleAfterMs?: number } = {}) {
-  server = await startTcpEchoServer({ tls: { cert: certificates.cert, key: certificates.key }, ...options });
-  return server;
+  return afterTest.stop(await startTcpEchoServer({ tls: { cert: certificates.cert, key: certificates.key }, ...options }));
 }
 
 describe('TLS nodes', () => {
   it('connect and verify the server against a CA made by the test', async () => {
     const server = await startTlsEcho();
-    pool = createTcpPool({ nodes: [{ id: 'secure', host: '127.0.0.1', port: server.port, tls: { ca: certificates.ca } }] });
+    const pool = afterTest.close(createTcpPool({ nodes: [{ id: 'secure', host: '127.0.0.1', port: server.port, tls: { ca: certificates.ca } }] }));
     const reply = await pool.use(async (socket) => {
       expect(socket).toBeInstanceOf(tls.TLSSocket);
       expect((socket as tls.TLSSocket).authorized).toBe(true);
@@ -42,10 +34,10 @@ describe('TLS nodes', () => {
 
   it('verify by default: an untrusted certificate fails CREATE_FAILED with the TLS error as cause', async () => {
     const server = await startTlsEcho();
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'secure', host: 'localhost', port: server.port, tls: true }],
       createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
-    });
+    }));
     const error = await rejectionOf(pool.acquire());
     expect(isPoolError(error, 'CREATE_FAILED')).toBe(true);
     const cause = (error as Error).cause as NodeJS.ErrnoException;
@@ -56,10 +48,10 @@ describe('TLS nodes', () => {
 
   it('check the host name: a certificate for another name fails with ERR_TLS_CERT_ALTNAME_INVALID', async () => {
     const server = await startTlsEcho();
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'secure', host: '127.0.0.1', port: server.port, tls: { ca: certificates.ca, servername: 'db.example.com' } }],
       createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
-    });
+    }));
     const error = await rejectionOf(pool.acquire());
     expect(isPoolError(error, 'CREATE_FAILED')).toBe(true);
     expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
@@ -68,10 +60,10 @@ describe('TLS nodes', () => {
   it('never put TLS key material in an error, a stat or an event', async () => {
     const server = await startTlsEcho();
     // A client certificate and key, against a server the client does not trust: the create fails.
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'secure', host: '127.0.0.1', port: server.port, tls: { cert: certificates.cert, key: certificates.key } }],
       createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
-    });
+    }));
     const events: unknown[] = [];
     pool.on('createError', (event) => events.push(event));
     const error = await rejectionOf(pool.acquire());
@@ -90,12 +82,12 @@ describe('TLS nodes', () => {
 
   it('evict a TLS socket the peer closed while idle', async () => {
     const server = await startTlsEcho({ closeIdleAfterMs: 100 });
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'secure', host: '127.0.0.1', port: server.port, tls: { ca: certificates.ca } }],
       validateOnAcquire: false,
-    });
+    }));
     expect(await pool.use((socket) => echoRoundTrip(socket, 'one'))).toBe('one');
-    await waitFor('the closed idle socket to be destroyed', () => pool?.stats().total === 0, 2_000);
+    await waitFor('the closed idle socket to be destroyed', () => pool.stats().total === 0, 2_000);
     expect(await pool.use((socket) => echoRoundTrip(socket, 'two'))).toBe('two');
   });
 });

@@ -1,29 +1,20 @@
 import type net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTcpPool, type TcpPool } from '@pool/tcp';
-import { echoRoundTrip, startTcpEchoServer, type TcpTestServer } from '@pool/testkit/tcp';
-import { recordEvents, sleep, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createTcpPool } from '@pool/tcp';
+import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
+import { cleanUpAfterEach, recordEvents, sleep, waitFor } from './helpers.js';
 
-
-let server: TcpTestServer | undefined;
-let pool: TcpPool | undefined;
-
-afterEach(async () => {
-  await pool?.close();
-  await server?.stop();
-  pool = undefined;
-  server = undefined;
-});
+const afterTest = cleanUpAfterEach();
 
 describe('validation', () => {
   it('never writes a byte of its own: only the user’s bytes reach the peer', async () => {
-    server = await startTcpEchoServer();
-    pool = createTcpPool({
+    const server = afterTest.stop(await startTcpEchoServer());
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'echo', host: server.host, port: server.port }],
       validateOnAcquire: true,
       validateOnRelease: true,
       healthCheckIntervalMs: 20,
-    });
+    }));
     let sent = 0;
     for (let i = 0; i < 10; i++) {
       const line = `message ${i}`;
@@ -39,8 +30,8 @@ describe('validation', () => {
   });
 
   it('evicts an idle socket that received bytes nobody asked for', async () => {
-    server = await startTcpEchoServer();
-    pool = createTcpPool({ nodes: [{ id: 'echo', host: server.host, port: server.port }], validateOnAcquire: true });
+    const server = afterTest.stop(await startTcpEchoServer());
+    const pool = afterTest.close(createTcpPool({ nodes: [{ id: 'echo', host: server.host, port: server.port }], validateOnAcquire: true }));
     const lease = await pool.acquire();
     const socket = lease.connection;
     await lease.release();
@@ -56,11 +47,11 @@ describe('validation', () => {
   });
 
   it('runs the user ping only when configured, and evicts a socket whose ping fails or hangs', async () => {
-    server = await startTcpEchoServer();
+    const server = afterTest.stop(await startTcpEchoServer());
     const pings: net.Socket[] = [];
     // The next ping fails (or hangs) once, then pings pass again: a replacement socket is valid.
     let nextPing: 'ok' | 'fail' | 'hang' = 'ok';
-    pool = createTcpPool({
+    const pool = afterTest.close(createTcpPool({
       nodes: [{ id: 'echo', host: server.host, port: server.port }],
       validateOnAcquire: true,
       healthCheckIntervalMs: 0,
@@ -73,7 +64,7 @@ describe('validation', () => {
         if (behaviour === 'hang') return new Promise<boolean>(() => {});
         return (await echoRoundTrip(socket, 'PING', signal)) === 'PING';
       },
-    });
+    }));
     const destroyed = recordEvents(pool, 'destroy');
     expect(await pool.use((socket) => echoRoundTrip(socket, 'one'))).toBe('one');
     expect(await pool.use((socket) => echoRoundTrip(socket, 'two'))).toBe('two');

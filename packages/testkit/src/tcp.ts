@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { startRestartableListener } from './listener.js';
 
 /** What the server does with the bytes a client sends. */
 export type TcpServerMode =
@@ -63,8 +64,6 @@ export async function startTcpServer(options: TcpTestServerOptions = {}): Promis
   const sockets = new Set<net.Socket>();
   let acceptedConnections = 0;
   let bytesReceived = 0;
-  let listening: net.Server | undefined;
-  let port = options.port ?? 0;
 
   const closeSocket = (socket: net.Socket, how: 'end' | 'reset') => {
     if (how === 'reset') socket.resetAndDestroy();
@@ -97,30 +96,19 @@ export async function startTcpServer(options: TcpTestServerOptions = {}): Promis
     return server;
   };
 
-  const listen = async () => {
-    const server = makeServer();
-    server.on('error', () => {});
-    const listeningPromise = once(server, 'listening');
-    server.listen({ host, port, exclusive: true });
-    await listeningPromise;
-    port = (server.address() as net.AddressInfo).port;
-    listening = server;
-  };
-
-  const stop = async () => {
-    const server = listening;
-    listening = undefined;
-    for (const socket of sockets) socket.destroy();
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-
-  await listen();
+  const listener = await startRestartableListener({
+    host,
+    port: options.port ?? 0,
+    createServer: makeServer,
+    destroyConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+  });
 
   return {
     host,
     get port() {
-      return port;
+      return listener.port;
     },
     get openConnections() {
       return sockets.size;
@@ -134,12 +122,8 @@ export async function startTcpServer(options: TcpTestServerOptions = {}): Promis
     dropConnections(how = 'end') {
       for (const socket of sockets) closeSocket(socket, how);
     },
-    async restart({ downtimeMs = 0 } = {}) {
-      await stop();
-      if (downtimeMs > 0) await new Promise((resolve) => setTimeout(resolve, downtimeMs));
-      await listen();
-    },
-    stop,
+    restart: listener.restart,
+    stop: listener.stop,
   };
 }
 

@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import http2 from 'node:http2';
 import type net from 'node:net';
+import { startRestartableListener } from './listener.js';
 
 /**
  * Handles one request stream. Return `true` when the stream was answered; return anything else
@@ -92,8 +92,6 @@ export async function startHttp2Server(options: Http2TestServerOptions = {}): Pr
   let openStreams = 0;
   let peakStreamsPerSession = 0;
   let peakSessions = 0;
-  let listening: net.Server | undefined;
-  let port = options.port ?? 0;
 
   const onSession = (session: http2.ServerHttp2Session) => {
     acceptedSessions += 1;
@@ -128,47 +126,35 @@ export async function startHttp2Server(options: Http2TestServerOptions = {}): Pr
     return server;
   };
 
-  const listen = async () => {
-    const server = makeServer();
-    server.on('session', onSession);
-    server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    });
-    server.on('error', () => {});
-    const listeningPromise = once(server, 'listening');
-    server.listen({ host, port, exclusive: true });
-    await listeningPromise;
-    port = (server.address() as net.AddressInfo).port;
-    listening = server;
-  };
-
-  const destroyAll = () => {
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-    for (const session of sessions) session.destroy();
-    for (const socket of sockets) socket.destroy();
-  };
-
-  const stop = async () => {
-    const server = listening;
-    listening = undefined;
-    destroyAll();
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-
-  await listen();
+  const listener = await startRestartableListener({
+    host,
+    port: options.port ?? 0,
+    createServer: () => {
+      const server = makeServer();
+      server.on('session', onSession);
+      server.on('connection', (socket: net.Socket) => {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      });
+      return server;
+    },
+    destroyConnections: () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
+  });
 
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
   return {
     get origin() {
-      return `${isSecure ? 'https' : 'http'}://${hostInUrl}:${port}`;
+      return `${isSecure ? 'https' : 'http'}://${hostInUrl}:${listener.port}`;
     },
     host,
     get port() {
-      return port;
+      return listener.port;
     },
     isSecure,
     get openSessions() {
@@ -209,12 +195,8 @@ export async function startHttp2Server(options: Http2TestServerOptions = {}): Pr
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
     },
-    async restart({ downtimeMs = 0 } = {}) {
-      await stop();
-      if (downtimeMs > 0) await new Promise((resolve) => setTimeout(resolve, downtimeMs));
-      await listen();
-    },
-    stop,
+    restart: listener.restart,
+    stop: listener.stop,
   };
 }
 

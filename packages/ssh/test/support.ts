@@ -15,15 +15,7 @@ export function errorText(error: unknown, depth = 0): string {
   return [error.name, error.message, error.stack ?? '', own, errorText(error.cause, depth + 1)].join('\n');
 }
 
-/** Expects `promise` to reject and returns the error. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, it resolved');
-}
+export { rejection } from '@pool/testkit/expect';
 
 const EVENT_NAMES: PoolEventName[] = [
   'create', 'destroy', 'acquire', 'release', 'timeout', 'abort', 'leak', 'createError',

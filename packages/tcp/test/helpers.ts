@@ -47,14 +47,6 @@ export function recordEvents<E extends PoolEventName>(pool: TcpPool, event: E): 
   return seen;
 }
 
-/** Runs `fn` and returns what it rejected with; fails when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, got a value');
-}
+export { rejection as rejectionOf } from '@pool/testkit/expect';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { BarePool, Fifo } from '../src/bare-pool.js';
-import { compare, formatTable, median, percentiles, rateOf, ratio, runCallers, withRatios, type BenchRow } from '../src/harness.js';
+import {
+  compare,
+  envNumber,
+  formatTable,
+  median,
+  medianRow,
+  pairedRatio,
+  pairedRounds,
+  percentiles,
+  rateOf,
+  ratio,
+  roundOrder,
+  runCallers,
+  timingFromEnv,
+  withRatios,
+  type BenchRow,
+  type LoadResult,
+} from '../src/harness.js';
 
 describe('BarePool', () => {
   it('creates up to max, then queues', async () => {
@@ -154,6 +171,74 @@ describe('harness', () => {
     ]);
     expect(rows.every((row) => row.opsPerSec > 0 && row.p99Ms !== undefined)).toBe(true);
     expect(closed).toEqual(['a', 'b']);
+  });
+
+  it('rotates the run order every round and reverses every other cycle when asked', () => {
+    const orders = (isReversed: boolean) => Array.from({ length: 6 }, (_, round) => roundOrder(3, round, isReversed).join(''));
+    expect(orders(false)).toEqual(['012', '120', '201', '012', '120', '201']);
+    expect(orders(true)).toEqual(['012', '120', '201', '210', '021', '102']);
+  });
+
+  it('runs paired rounds in rotated order, settling before each window, and keeps one entry per round', async () => {
+    const log: string[] = [];
+    const contestants = ['a', 'b'].map((name) => ({ op: () => name }));
+    let window = 0;
+    const series = await pairedRounds(contestants, {
+      rounds: 4,
+      warmup: async (op) => void log.push(`warm ${String(op(0))}`),
+      settle: async (op) => void log.push(`settle ${String(op(0))}`),
+      measure: async (op, index): Promise<LoadResult> => {
+        log.push(`measure ${String(op(0))}`);
+        expect(contestants[index]?.op).toBe(op);
+        window++;
+        return { ops: 10, elapsedMs: 1, opsPerSec: window, cpuMs: 2, opsPerCpuSec: 5000, latency: percentiles([window]) };
+      },
+    });
+    const order = ['a', 'b', 'b', 'a', 'b', 'a', 'a', 'b'];
+    expect(log).toEqual(['warm a', 'warm b', ...order.flatMap((name) => [`settle ${name}`, `measure ${name}`])]);
+    expect(series.map((s) => s.opsPerSec)).toEqual([
+      [1, 4, 6, 7],
+      [2, 3, 5, 8],
+    ]);
+    expect(series[0]?.cpuUsPerOp).toEqual([200, 200, 200, 200]);
+    expect(series[1]?.p99).toEqual([2, 3, 5, 8]);
+  });
+
+  it('pairs each round with the baseline round of the same index', () => {
+    // Medians alone would say 1.00x; the rounds, paired, say the contestant is always twice as fast.
+    expect(pairedRatio([2, 20, 200], [1, 10, 100])).toBe('2.00x');
+    expect(medianRow('x', { opsPerSec: [3, 1, 2], p50: [], p99: [] })).toEqual({ name: 'x', opsPerSec: 2 });
+    expect(medianRow('x', { opsPerSec: [1], p50: [4, 6], p99: [8] })).toEqual({ name: 'x', opsPerSec: 1, p50Ms: 5, p99Ms: 8 });
+  });
+
+  it('hands every sampled latency to the caller when asked', async () => {
+    const all: number[] = [0.5];
+    const result = await runCallers(() => Promise.resolve(), { callers: 3, ops: 30, sampleEvery: 1, samples: all });
+    expect(all).toHaveLength(31);
+    expect(result.latency?.count).toBe(30);
+  });
+
+  it('reads positive numbers from the environment, else the default', () => {
+    const saved = { ...process.env };
+    try {
+      process.env['BENCH_TEST_NUMBER'] = '12';
+      expect(envNumber('BENCH_TEST_NUMBER', 3)).toBe(12);
+      for (const bad of ['0', '-1', 'abc', '']) {
+        process.env['BENCH_TEST_NUMBER'] = bad;
+        expect(envNumber('BENCH_TEST_NUMBER', 3)).toBe(3);
+      }
+      delete process.env['BENCH_TEST_NUMBER'];
+      expect(envNumber('BENCH_TEST_NUMBER', 3)).toBe(3);
+      process.env['BENCH_ROUNDS'] = '9';
+      delete process.env['BENCH_ROUND_MS'];
+      process.env['BENCH_WARMUP_MS'] = '0';
+      expect(timingFromEnv({ rounds: 1, roundMs: 2, warmupMs: 3 })).toEqual({ rounds: 9, roundMs: 2, warmupMs: 3 });
+    } finally {
+      for (const key of ['BENCH_TEST_NUMBER', 'BENCH_ROUNDS', 'BENCH_ROUND_MS', 'BENCH_WARMUP_MS']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
   });
 
   it('prints a markdown table with only the columns in use', () => {

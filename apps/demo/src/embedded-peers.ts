@@ -22,26 +22,36 @@ function stopStart(stop: () => Promise<void>, start: () => Promise<void>): PeerA
   ];
 }
 
+/** A testkit server that stops and comes back on the same port. */
+interface Restartable {
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** The node of a restartable server: stop, start (only when stopped) and `action`, its own fault. */
+function restartableNode(node: Pick<PeerNode, 'pool' | 'id' | 'endpoint'>, server: Restartable, action: PeerAction): PeerNode {
+  let running = true;
+  return {
+    ...node,
+    embedded: true,
+    isRunning: () => running,
+    actions: [
+      ...stopStart(
+        async () => { running = false; await server.stop(); },
+        async () => { if (!running) { await server.restart(); running = true; } },
+      ),
+      action,
+    ],
+  };
+}
+
 export async function embeddedTcp(track: Track, nodes: PeerNode[]): Promise<TcpEndpoint[]> {
   const ids = ['echo-a', 'echo-b'];
   const servers = await Promise.all(ids.map(async () => track(await startTcpEchoServer())));
   return servers.map((server: TcpTestServer, index) => {
     const id = ids[index] ?? `echo-${index}`;
-    let running = true;
-    nodes.push({
-      pool: 'tcp',
-      id,
-      endpoint: `${server.host}:${server.port}`,
-      embedded: true,
-      isRunning: () => running,
-      actions: [
-        ...stopStart(
-          async () => { running = false; await server.stop(); },
-          async () => { if (!running) { await server.restart(); running = true; } },
-        ),
-        { name: 'drop', label: 'reset connections', run: async () => server.dropConnections('reset') },
-      ],
-    });
+    const drop = { name: 'drop', label: 'reset connections', run: async () => server.dropConnections('reset') };
+    nodes.push(restartableNode({ pool: 'tcp', id, endpoint: `${server.host}:${server.port}` }, server, drop));
     return { id, host: server.host, port: server.port };
   });
 }
@@ -51,21 +61,8 @@ export async function embeddedHttp2(track: Track, nodes: PeerNode[]): Promise<Pe
   const servers = await Promise.all(ids.map(async () => track(await startHttp2Server())));
   const endpoints = servers.map((server: Http2TestServer, index) => {
     const id = ids[index] ?? `h2-${index}`;
-    let running = true;
-    nodes.push({
-      pool: 'http2',
-      id,
-      endpoint: server.origin,
-      embedded: true,
-      isRunning: () => running,
-      actions: [
-        ...stopStart(
-          async () => { running = false; await server.stop(); },
-          async () => { if (!running) { await server.restart(); running = true; } },
-        ),
-        { name: 'goaway', label: 'send GOAWAY', run: async () => server.goaway() },
-      ],
-    });
+    const goaway = { name: 'goaway', label: 'send GOAWAY', run: async () => server.goaway() };
+    nodes.push(restartableNode({ pool: 'http2', id, endpoint: server.origin }, server, goaway));
     return { id, origin: server.origin };
   });
   return { nodes: endpoints, path: '/delay?ms=15' };

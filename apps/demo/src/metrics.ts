@@ -1,4 +1,4 @@
-import type { PoolStats } from '@pool/core';
+import type { NodeStats, PoolStats } from '@pool/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PoolName } from './config.js';
 import type { PoolView } from './pools.js';
@@ -12,6 +12,7 @@ export interface DemoMetrics {
 }
 
 const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
+const CONNECTION_STATES = ['total', 'idle', 'active', 'creating'] as const;
 const STAT_COUNTERS = [
   ['created', 'pool_connections_created_total', 'Connections created (create started and succeeded).'],
   ['destroyed', 'pool_connections_destroyed_total', 'Connections destroyed, for any reason.'],
@@ -44,119 +45,84 @@ export function createMetrics(pools: ReadonlyArray<{ name: PoolName; pool: PoolV
     for (const { name, pool } of pools) fn(name, snapshot(name, pool));
   };
 
-  new Gauge({
-    name: 'pool_connections',
-    help: 'Connections per pool and node, by state (total counts every state, creating included).',
-    labelNames: ['pool', 'node', 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => {
-        for (const [node, n] of Object.entries(stats.nodes)) {
-          this.set({ pool, node, state: 'total' }, n.total);
-          this.set({ pool, node, state: 'idle' }, n.idle);
-          this.set({ pool, node, state: 'active' }, n.active);
-          this.set({ pool, node, state: 'creating' }, n.creating);
-        }
-      });
+  /** A gauge that `read` sets from each pool's stats() at scrape time, after a reset. */
+  const poolGauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (gauge: Gauge<L>, pool: PoolName, stats: PoolStats) => void,
+  ): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        eachPool((pool, stats) => read(this, pool, stats));
+      },
+    });
+  };
+
+  /** A gauge with one series per pool and node (and `labelNames`), set by `read` from the node's stats. */
+  const nodeGauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: (gauge: Gauge<'pool' | 'node' | L>, labels: { pool: PoolName; node: string }, node: NodeStats) => void,
+  ): void => {
+    poolGauge(name, help, ['pool', 'node', ...labelNames], (gauge, pool, stats) => {
+      for (const [node, n] of Object.entries(stats.nodes)) read(gauge, { pool, node }, n);
+    });
+  };
+
+  nodeGauge(
+    'pool_connections',
+    'Connections per pool and node, by state (total counts every state, creating included).',
+    ['state'],
+    (gauge, labels, n) => {
+      for (const state of CONNECTION_STATES) gauge.set({ ...labels, state }, n[state]);
     },
+  );
+  poolGauge(
+    'pool_leases',
+    'Leases outstanding per pool (above active connections when connections are multiplexed).',
+    ['pool'],
+    (gauge, pool, stats) => gauge.set({ pool }, stats.leases),
+  );
+  poolGauge('pool_waiting', 'Acquires waiting for a lease, per pool.', ['pool'], (gauge, pool, stats) => gauge.set({ pool }, stats.waiting));
+  nodeGauge('pool_node_waiting', 'Acquires waiting that named this node.', [], (gauge, labels, n) => gauge.set(labels, n.waiting));
+  nodeGauge('pool_node_healthy', '1 when the pool considers the node healthy, else 0.', [], (gauge, labels, n) => {
+    gauge.set(labels, n.healthy ? 1 : 0);
   });
-  new Gauge({
-    name: 'pool_leases',
-    help: 'Leases outstanding per pool (above active connections when connections are multiplexed).',
-    labelNames: ['pool'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => this.set({ pool }, stats.leases));
-    },
-  });
-  new Gauge({
-    name: 'pool_waiting',
-    help: 'Acquires waiting for a lease, per pool.',
-    labelNames: ['pool'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => this.set({ pool }, stats.waiting));
-    },
-  });
-  new Gauge({
-    name: 'pool_node_waiting',
-    help: 'Acquires waiting that named this node.',
-    labelNames: ['pool', 'node'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => {
-        for (const [node, n] of Object.entries(stats.nodes)) this.set({ pool, node }, n.waiting);
-      });
-    },
-  });
-  new Gauge({
-    name: 'pool_node_healthy',
-    help: '1 when the pool considers the node healthy, else 0.',
-    labelNames: ['pool', 'node'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => {
-        for (const [node, n] of Object.entries(stats.nodes)) this.set({ pool, node }, n.healthy ? 1 : 0);
-      });
-    },
-  });
-  new Gauge({
-    name: 'pool_node_circuit_state',
-    help: "The node's circuit breaker: 1 for the current state, 0 for the others.",
-    labelNames: ['pool', 'node', 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      eachPool((pool, stats) => {
-        for (const [node, n] of Object.entries(stats.nodes)) {
-          for (const state of CIRCUIT_STATES) this.set({ pool, node, state }, n.circuit === state ? 1 : 0);
-        }
-      });
-    },
+  nodeGauge('pool_node_circuit_state', "The node's circuit breaker: 1 for the current state, 0 for the others.", ['state'], (gauge, labels, n) => {
+    for (const state of CIRCUIT_STATES) gauge.set({ ...labels, state }, n.circuit === state ? 1 : 0);
   });
   for (const [field, name, help] of [
     ['active', 'pool_partition_active', 'Leases held in the partition.'],
     ['waiting', 'pool_partition_waiting', 'Acquires waiting for the partition.'],
     ['max', 'pool_partition_max', "The partition's cap."],
   ] as const) {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['pool', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        eachPool((pool, stats) => {
-          for (const [partition, p] of Object.entries(stats.partitions)) this.set({ pool, partition }, p[field]);
-        });
-      },
+    poolGauge(name, help, ['pool', 'partition'], (gauge, pool, stats) => {
+      for (const [partition, p] of Object.entries(stats.partitions)) gauge.set({ pool, partition }, p[field]);
     });
   }
   for (const [kind, summaryOf] of [
     ['acquire_wait', (stats: PoolStats) => stats.waitMs],
     ['create', (stats: PoolStats) => stats.createMs],
   ] as const) {
-    new Gauge({
-      name: `pool_${kind}_seconds_quantile`,
-      help: `The pool's own ${kind.replace('_', ' ')} time percentiles (its bounded histogram, since start).`,
-      labelNames: ['pool', 'quantile'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        eachPool((pool, stats) => {
-          const summary = summaryOf(stats);
-          this.set({ pool, quantile: '0.5' }, summary.p50 / 1000);
-          this.set({ pool, quantile: '0.95' }, summary.p95 / 1000);
-          this.set({ pool, quantile: '0.99' }, summary.p99 / 1000);
-          this.set({ pool, quantile: '1' }, summary.max / 1000);
-        });
+    poolGauge(
+      `pool_${kind}_seconds_quantile`,
+      `The pool's own ${kind.replace('_', ' ')} time percentiles (its bounded histogram, since start).`,
+      ['pool', 'quantile'],
+      (gauge, pool, stats) => {
+        const summary = summaryOf(stats);
+        gauge.set({ pool, quantile: '0.5' }, summary.p50 / 1000);
+        gauge.set({ pool, quantile: '0.95' }, summary.p95 / 1000);
+        gauge.set({ pool, quantile: '0.99' }, summary.p99 / 1000);
+        gauge.set({ pool, quantile: '1' }, summary.max / 1000);
       },
-    });
+    );
   }
   for (const [field, name, help] of STAT_COUNTERS) {
     new Counter({
@@ -186,20 +152,18 @@ export function createMetrics(pools: ReadonlyArray<{ name: PoolName; pool: PoolV
     },
   });
 
-  const waitHistogram = new Histogram({
-    name: 'pool_acquire_wait_seconds',
-    help: 'Time from acquire to lease, per pool and node.',
-    labelNames: ['pool', 'node'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const createHistogram = new Histogram({
-    name: 'pool_create_seconds',
-    help: 'Time to create a connection, per pool and node.',
-    labelNames: ['pool', 'node'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const secondsHistogram = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ name, help, labelNames: ['pool', 'node'], buckets, registers: [registry] });
+  const waitHistogram = secondsHistogram(
+    'pool_acquire_wait_seconds',
+    'Time from acquire to lease, per pool and node.',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  const createHistogram = secondsHistogram(
+    'pool_create_seconds',
+    'Time to create a connection, per pool and node.',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
   for (const { name, pool } of pools) {
     pool.on('acquire', (event) => waitHistogram.observe({ pool: name, node: event.node }, event.waitMs / 1000));
     pool.on('create', (event) => createHistogram.observe({ pool: name, node: event.node }, event.durationMs / 1000));

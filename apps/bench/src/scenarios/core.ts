@@ -7,7 +7,7 @@ import {
   tarnContestant,
   type CoreOptions,
 } from '../contestants.js';
-import { compare, rateOf, ratio, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
+import { compare, rateOf, ratio, timingFromEnv, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
 import { measureIdleBytes } from '../heap.js';
 import { partitionedLoad } from '../partitioned-load.js';
 
@@ -16,17 +16,7 @@ const CORE_PARTITIONS_UNUSED = '@pool/core, partitions configured, unused';
 const MAX = 8;
 const IDLE_CONNECTIONS = 10_000;
 
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const timing = {
-  rounds: envNumber('BENCH_ROUNDS', 7),
-  roundMs: envNumber('BENCH_ROUND_MS', 200),
-  warmupMs: envNumber('BENCH_WARMUP_MS', 300),
-  sampleEvery: 16,
-};
+const timing = { ...timingFromEnv({ rounds: 7, roundMs: 200, warmupMs: 300 }), sampleEvery: 16 };
 
 function opsOf(rows: readonly BenchRow[], group: string, name: string): number {
   return rateOf(rows.find((row) => row.group === group && row.name === name));

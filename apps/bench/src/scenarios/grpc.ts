@@ -1,26 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcPool } from '@pool/grpc';
 import { loadTestService, startGrpcServer, type EchoReply, type TestServiceClient } from '@pool/testkit/grpc';
-import { collectGarbage, median, runCallers, withRatios, type BenchRow, type BenchTable, type Op } from '../harness.js';
+import { collectGarbage, envNumber, medianRow, runCallers, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
 
 const CALLS = 10_000;
 const CONCURRENCY = 500;
 const CHANNELS = 4;
 const ONE_CLIENT = 'one grpc-js client';
 
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
 const rounds = envNumber('BENCH_ROUNDS', 3);
-
-interface Contestant {
-  name: string;
-  op: Op;
-  close(): Promise<void> | void;
-  note?(): string;
-}
 
 const request = { message: 'bench' };
 
@@ -65,7 +53,7 @@ export async function run(): Promise<BenchTable> {
         name,
         op: () => callOnce((callback) => client.Unary(request, callback)),
         close: () => pool.close(),
-        note: () => {
+        describe: () => {
           const stats = pool.stats();
           return `channels ${stats.created}, lease wait p99 ${stats.waitMs.p99.toFixed(1)} ms`;
         },
@@ -107,14 +95,8 @@ export async function run(): Promise<BenchTable> {
       }
     }
     const rows: BenchRow[] = contestants.map((contestant, index) => {
-      const entry = results[index];
-      const row: BenchRow = {
-        name: contestant.name,
-        opsPerSec: median(entry?.opsPerSec ?? []),
-        p50Ms: median(entry?.p50 ?? []),
-        p99Ms: median(entry?.p99 ?? []),
-      };
-      const note = contestant.note?.();
+      const row = medianRow(contestant.name, results[index] as (typeof results)[number]);
+      const note = contestant.describe?.();
       if (note) row.note = note;
       return row;
     });

@@ -1,10 +1,10 @@
 import http2 from 'node:http2';
-import { performance } from 'node:perf_hooks';
 import { createHttp2Pool } from '@pool/http2';
 import { startHttp2Server } from '@pool/testkit/http2';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { Pool } from 'undici';
-import { collectGarbage, median, percentiles, ratio, runCallers, type BenchRow, type BenchTable, type LoadResult } from '../harness.js';
+import { envNumber, median, medianRow, pairedRatio, pairedRounds, percentiles, runCallers } from '../harness.js';
+import type { BenchRow, BenchTable, Contestant, RoundSeries } from '../harness.js';
 
 const REQUESTS = 1_000;
 const CONCURRENCY = 200;
@@ -12,11 +12,6 @@ const CONCURRENCY = 200;
 const STREAMS_PER_SESSION = 100;
 const UNDICI_POOL = 'undici Pool, allowH2';
 const UNDICI_CONTROL = 'undici Pool again (A/A control)';
-
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 const rounds = envNumber('BENCH_ROUNDS', 48);
 /**
@@ -35,50 +30,8 @@ const forceGc = process.env['BENCH_HTTP2_GC'] === '1';
 /** BENCH_HTTP2_CONTROL=0 drops the A/A control row (a second undici Pool). */
 const withControl = process.env['BENCH_HTTP2_CONTROL'] !== '0';
 
-/** The run order of round `round`: over 2 x count rounds every contestant runs in every position equally often. */
-function roundOrder(count: number, round: number): number[] {
-  const rotated = Array.from({ length: count }, (_, k) => (k + round) % count);
-  return Math.floor(round / count) % 2 === 1 ? rotated.reverse() : rotated;
-}
-
-/**
- * One measured window: REQUESTS requests by CONCURRENCY callers, every request timed. The latencies
- * are also appended to `all`, so the table can give the p99 over every round's requests at once.
- */
-async function runSampled(op: () => Promise<unknown>, all: number[]): Promise<LoadResult> {
-  const samples: number[] = [];
-  let remaining = REQUESTS;
-  const loop = async (): Promise<void> => {
-    while (remaining > 0) {
-      remaining--;
-      const t0 = performance.now();
-      await op();
-      samples.push(performance.now() - t0);
-    }
-  };
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const loops: Promise<void>[] = [];
-  for (let caller = 0; caller < CONCURRENCY; caller++) loops.push(loop());
-  await Promise.all(loops);
-  const elapsedMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  for (const sample of samples) all.push(sample);
-  return {
-    ops: samples.length,
-    elapsedMs,
-    opsPerSec: (samples.length / elapsedMs) * 1000,
-    cpuMs,
-    opsPerCpuSec: cpuMs > 0 ? (samples.length / cpuMs) * 1000 : NaN,
-    latency: percentiles(samples),
-  };
-}
-
-interface Http2Contestant {
-  name: string;
-  /** One GET /hello, body read to the end. */
-  get(): Promise<unknown>;
+/** A contestant whose `op` is one GET /hello, body read to the end. */
+interface Http2Contestant extends Contestant {
   close(): Promise<void>;
   describe(): string;
 }
@@ -87,7 +40,7 @@ function poolContestant(origin: string, ca: string): Http2Contestant {
   const pool = createHttp2Pool({ nodes: [{ id: 'bench', origin }], connect: { ca }, maxLeasesPerConnection: STREAMS_PER_SESSION });
   return {
     name: '@pool/http2, pool.request()',
-    get: async () => (await pool.request({ method: 'GET', path: '/hello' })).body.text(),
+    op: async () => (await pool.request({ method: 'GET', path: '/hello' })).body.text(),
     close: () => pool.close(),
     describe: () => `sessions created ${pool.stats().created}`,
   };
@@ -101,7 +54,7 @@ function undiciContestant(origin: string, ca: string, name = UNDICI_POOL): Http2
   pool.on('connect', () => connections++);
   return {
     name,
-    get: async () => (await pool.request({ method: 'GET', path: '/hello' })).body.text(),
+    op: async () => (await pool.request({ method: 'GET', path: '/hello' })).body.text(),
     close: () => pool.close(),
     describe: () => `connections opened ${connections}`,
   };
@@ -114,7 +67,7 @@ async function sessionContestant(origin: string, ca: string): Promise<Http2Conte
     session.once('remoteSettings', () => resolve());
     session.once('error', reject);
   });
-  const get = () =>
+  const op = () =>
     new Promise<string>((resolve, reject) => {
       const stream = session.request({ ':method': 'GET', ':path': '/hello' });
       let body = '';
@@ -127,7 +80,7 @@ async function sessionContestant(origin: string, ca: string): Promise<Http2Conte
     });
   return {
     name: 'one node:http2 session',
-    get,
+    op,
     close: () => new Promise<void>((resolve) => session.close(() => resolve())),
     describe: () => 'no pool: every stream on one session',
   };
@@ -150,54 +103,33 @@ export async function run(): Promise<BenchTable> {
     // A/A control: a second, identical undici Pool. Its distance from the first is the noise floor.
     if (withControl) contestants.push(undiciContestant(server.origin, certificates.ca, UNDICI_CONTROL));
     contestants.push(await sessionContestant(server.origin, certificates.ca));
-    const results = contestants.map(() => ({
-      opsPerSec: [] as number[],
-      p50: [] as number[],
-      p99: [] as number[],
-      cpuUs: [] as number[],
-      samples: [] as number[],
-    }));
+    const load = { callers: CONCURRENCY };
     // Warm-up: sessions opened, JIT settled, then whole unmeasured rounds in every order, so no
     // contestant is measured while code it shares with the others is still being optimised.
-    for (const contestant of contestants) {
-      await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: 3 * REQUESTS });
-    }
-    for (let round = 0; round < 2 * contestants.length; round++) {
-      for (const index of roundOrder(contestants.length, round)) {
-        const contestant = contestants[index] as Http2Contestant;
-        await runCallers(() => contestant.get(), { callers: CONCURRENCY, ops: settleRequests + REQUESTS });
-      }
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const index of roundOrder(contestants.length, round)) {
-        const contestant = contestants[index] as Http2Contestant;
-        const result = results[index] as (typeof results)[number];
-        if (forceGc) collectGarbage();
-        const op = () => contestant.get();
-        await runCallers(op, { callers: CONCURRENCY, ops: settleRequests });
-        const measured = await runSampled(op, result.samples);
-        result.cpuUs.push((measured.cpuMs * 1000) / measured.ops);
-        result.opsPerSec.push(measured.opsPerSec);
-        result.p50.push(measured.latency?.p50 ?? NaN);
-        result.p99.push(measured.latency?.p99 ?? NaN);
-      }
-    }
-    const undiciIndex = contestants.findIndex((contestant) => contestant.name === UNDICI_POOL);
-    const baseline = results[undiciIndex] as (typeof results)[number];
-    const paired = (values: number[], base: number[]) => median(values.map((value, round) => value / (base[round] as number)));
+    await pairedRounds(contestants, {
+      rounds: 2 * contestants.length,
+      collectsGarbage: false,
+      warmup: (op) => runCallers(op, { ...load, ops: 3 * REQUESTS }),
+      measure: (op) => runCallers(op, { ...load, ops: settleRequests + REQUESTS }),
+    });
+    // Every request of every window, per contestant, for the p99 over all rounds.
+    const allSamples = contestants.map((): number[] => []);
+    const series = await pairedRounds(contestants, {
+      rounds,
+      collectsGarbage: forceGc,
+      settle: (op) => runCallers(op, { ...load, ops: settleRequests }),
+      measure: (op, index) => runCallers(op, { ...load, ops: REQUESTS, sampleEvery: 1, samples: allSamples[index] as number[] }),
+    });
+    const baseline = series[contestants.findIndex((contestant) => contestant.name === UNDICI_POOL)] as RoundSeries;
     const rows: BenchRow[] = contestants.map((contestant, i) => {
-      const result = results[i] as (typeof results)[number];
-      const all = percentiles(result.samples);
+      const result = series[i] as RoundSeries;
       return {
-        name: contestant.name,
-        opsPerSec: median(result.opsPerSec),
-        p50Ms: median(result.p50),
-        p99Ms: median(result.p99),
-        ratio: ratio(paired(result.opsPerSec, baseline.opsPerSec), 1),
+        ...medianRow(contestant.name, result),
+        ratio: pairedRatio(result.opsPerSec, baseline.opsPerSec),
         metrics: {
-          'p99 vs undici': ratio(paired(result.p99, baseline.p99), 1),
-          'p99 all ms': Number(all.p99.toFixed(2)),
-          'CPU µs/req': median(result.cpuUs),
+          'p99 vs undici': pairedRatio(result.p99, baseline.p99),
+          'p99 all ms': Number(percentiles(allSamples[i] as number[]).p99.toFixed(2)),
+          'CPU µs/req': median(result.cpuUsPerOp),
         },
         note: contestant.describe(),
       };

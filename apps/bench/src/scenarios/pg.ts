@@ -1,22 +1,16 @@
 import pg from 'pg';
 import { createPgPool, PgPoolCompat } from '@pool/pg';
 import { startPostgresServer, type PostgresServer } from '@pool/testkit/pg';
-import { collectGarbage, median, ratio, runCallers, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
+import { envNumber, median, medianRow, pairedRatio, pairedRounds, runCallers, timingFromEnv } from '../harness.js';
+import type { BenchRow, BenchTable, Contestant, RoundSeries } from '../harness.js';
 
 const CALLERS = 64;
 const CONNECTIONS = 10;
 const ROWS = 100;
 const PG_POOL = 'pg.Pool';
 
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
 const timing = {
-  rounds: envNumber('BENCH_ROUNDS', 12),
-  roundMs: envNumber('BENCH_ROUND_MS', 450),
-  warmupMs: envNumber('BENCH_WARMUP_MS', 500),
+  ...timingFromEnv({ rounds: 12, roundMs: 450, warmupMs: 500 }),
   /** Unmeasured load between the forced GC and each measured window (see compareBalanced). */
   settleMs: envNumber('BENCH_SETTLE_MS', 200),
   sampleEvery: 4,
@@ -74,19 +68,6 @@ function compat(server: PostgresServer, workload: Workload): Contestant {
   };
 }
 
-interface RoundResults {
-  opsPerSec: number[];
-  opsPerCpuSec: number[];
-  p50: number[];
-  p99: number[];
-}
-
-/** The run order of round `round`: over 2 x count rounds every contestant runs in every position equally often. */
-function roundOrder(count: number, round: number): number[] {
-  const rotated = Array.from({ length: count }, (_, k) => (k + round) % count);
-  return Math.floor(round / count) % 2 === 1 ? rotated.reverse() : rotated;
-}
-
 /**
  * The contestants under the same load, in short rounds whose order rotates (ABC, BCA, CAB, then
  * reversed), so neither a position in the round nor the machine's drift (throughput here moves
@@ -102,46 +83,31 @@ function roundOrder(count: number, round: number): number[] {
  * also takes @pool/pg's validation of connections idle since its previous round out of the window.
  */
 async function compareBalanced(contestants: Contestant[], group: string): Promise<BenchRow[]> {
-  const results: RoundResults[] = contestants.map(() => ({ opsPerSec: [], opsPerCpuSec: [], p50: [], p99: [] }));
   const notes: (string | undefined)[] = [];
+  let series: RoundSeries[];
   try {
-    for (const contestant of contestants) {
-      collectGarbage();
-      await runCallers(contestant.op, { callers: CALLERS, durationMs: timing.warmupMs });
-    }
-    for (let round = 0; round < timing.rounds; round++) {
-      for (const index of roundOrder(contestants.length, round)) {
-        const contestant = contestants[index] as Contestant;
-        const result = results[index] as RoundResults;
-        collectGarbage();
-        await runCallers(contestant.op, { callers: CALLERS, durationMs: timing.settleMs });
-        const run = await runCallers(contestant.op, { callers: CALLERS, durationMs: timing.roundMs, sampleEvery: timing.sampleEvery });
-        result.opsPerSec.push(run.opsPerSec);
-        result.opsPerCpuSec.push(run.opsPerCpuSec);
-        result.p50.push(run.latency?.p50 ?? NaN);
-        result.p99.push(run.latency?.p99 ?? NaN);
-      }
-    }
+    series = await pairedRounds(contestants, {
+      rounds: timing.rounds,
+      warmup: (op) => runCallers(op, { callers: CALLERS, durationMs: timing.warmupMs }),
+      settle: (op) => runCallers(op, { callers: CALLERS, durationMs: timing.settleMs }),
+      measure: (op) => runCallers(op, { callers: CALLERS, durationMs: timing.roundMs, sampleEvery: timing.sampleEvery }),
+    });
     // Before close: pg.Pool counts its clients only while it is open.
     for (const contestant of contestants) notes.push(contestant.describe?.());
   } finally {
     for (const contestant of contestants) await contestant.close();
   }
-  const baseline = results[0] as RoundResults;
-  const paired = (values: number[], base: number[]) => median(values.map((value, round) => value / (base[round] as number)));
+  const baseline = series[0] as RoundSeries;
   return contestants.map((contestant, index) => {
-    const result = results[index] as RoundResults;
+    const result = series[index] as RoundSeries;
     const row: BenchRow = {
       group,
-      name: contestant.name,
-      opsPerSec: median(result.opsPerSec),
+      ...medianRow(contestant.name, result),
       opsPerCpuSec: median(result.opsPerCpuSec),
-      p50Ms: median(result.p50),
-      p99Ms: median(result.p99),
-      ratio: ratio(paired(result.opsPerCpuSec, baseline.opsPerCpuSec), 1),
+      ratio: pairedRatio(result.opsPerCpuSec, baseline.opsPerCpuSec),
       metrics: {
-        'ops/s vs pg.Pool': ratio(paired(result.opsPerSec, baseline.opsPerSec), 1),
-        'p99 vs pg.Pool': ratio(paired(result.p99, baseline.p99), 1),
+        'ops/s vs pg.Pool': pairedRatio(result.opsPerSec, baseline.opsPerSec),
+        'p99 vs pg.Pool': pairedRatio(result.p99, baseline.p99),
       },
     };
     const note = notes[index];

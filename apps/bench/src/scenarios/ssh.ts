@@ -2,16 +2,11 @@ import ssh2 from 'ssh2';
 import { createSshPool, type SshNode, type SshPool } from '@pool/ssh';
 import { startSshServer } from '@pool/testkit/ssh';
 import { hasOpenSsh, startOpenSshServer } from '@pool/testkit/sshd';
-import { median, runCallers, withRatios, type BenchRow, type BenchTable, type Op } from '../harness.js';
+import { envNumber, median, medianRow, runCallers, withRatios, type BenchRow, type BenchTable, type Op } from '../harness.js';
 
 const COMMANDS = 200;
 const CONCURRENCY = 20;
 const NEW_PER_COMMAND = 'new connection per command';
-
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 const ROUNDS = envNumber('BENCH_ROUNDS', 3);
 
@@ -73,14 +68,7 @@ async function measure(op: Op, into: Measured): Promise<void> {
 }
 
 function row(group: string, name: string, measured: Measured, note: string): BenchRow {
-  return {
-    group,
-    name,
-    opsPerSec: median(measured.opsPerSec),
-    p50Ms: median(measured.p50),
-    p99Ms: median(measured.p99),
-    note,
-  };
+  return { group, ...medianRow(name, measured), note };
 }
 
 /**
@@ -119,6 +107,28 @@ async function group(peer: Peer): Promise<BenchRow[]> {
   }
 }
 
+/** What {@link groupOn} needs of an embedded ssh2 server or an OpenSSH sshd. */
+interface SshServer {
+  host: string;
+  port: number;
+  username: string;
+  clientKey: { private: string };
+  close(): Promise<void>;
+}
+
+/** The rows of {@link group} on `server`, closed afterwards; `hostKey` is how the pool pins it. */
+async function groupOn(name: string, id: string, server: SshServer, hostKey: string): Promise<BenchRow[]> {
+  try {
+    return await group({
+      name,
+      node: { id, host: server.host, port: server.port, hostKeys: [hostKey] },
+      auth: { username: server.username, privateKey: server.clientKey.private },
+    });
+  } finally {
+    await server.close();
+  }
+}
+
 export async function run(): Promise<BenchTable> {
   const rows: BenchRow[] = [];
   const notes = [
@@ -126,26 +136,10 @@ export async function run(): Promise<BenchTable> {
     'ssh2 runs without its native crypto binding (pure JS), client and in-process server on the same cores.',
   ];
   const embedded = await startSshServer();
-  try {
-    rows.push(...await group({
-      name: 'ssh2 Server in process',
-      node: { id: 'embedded', host: embedded.host, port: embedded.port, hostKeys: [embedded.hostKey.fingerprint] },
-      auth: { username: embedded.username, privateKey: embedded.clientKey.private },
-    }));
-  } finally {
-    await embedded.close();
-  }
+  rows.push(...(await groupOn('ssh2 Server in process', 'embedded', embedded, embedded.hostKey.fingerprint)));
   if (hasOpenSsh()) {
     const sshd = await startOpenSshServer({ maxSessions: 10 });
-    try {
-      rows.push(...await group({
-        name: 'OpenSSH sshd',
-        node: { id: 'sshd', host: sshd.host, port: sshd.port, hostKeys: [sshd.hostKey.public] },
-        auth: { username: sshd.username, privateKey: sshd.clientKey.private },
-      }));
-    } finally {
-      await sshd.close();
-    }
+    rows.push(...(await groupOn('OpenSSH sshd', 'sshd', sshd, sshd.hostKey.public)));
   } else {
     notes.push('OpenSSH sshd rows missing: /usr/sbin/sshd is not installed (apt-get install openssh-server).');
   }

@@ -3,22 +3,12 @@ import tls from 'node:tls';
 import { createTcpPool, type TcpNode } from '@pool/tcp';
 import { echoRoundTrip, startTcpEchoServer } from '@pool/testkit/tcp';
 import { makeTestCertificates } from '@pool/testkit/tls';
-import { compare, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
+import { compare, timingFromEnv, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
 
 const CALLERS = 8;
 const NEW_PER_REQUEST = 'new socket per request';
 
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const timing = {
-  rounds: envNumber('BENCH_ROUNDS', 3),
-  roundMs: envNumber('BENCH_ROUND_MS', 400),
-  warmupMs: envNumber('BENCH_WARMUP_MS', 200),
-  sampleEvery: 4,
-};
+const timing = { ...timingFromEnv({ rounds: 3, roundMs: 400, warmupMs: 200 }), sampleEvery: 4 };
 
 type Connect = () => net.Socket;
 

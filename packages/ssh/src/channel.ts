@@ -3,7 +3,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { describeDriverError, scrubbed, SshError } from './errors.js';
 import { stateOf, type ConnectionState } from './factory.js';
 
-/** Errors of a channel that never reached a command (MaxSessions refusal, dead connection): another try may serve. */
+/** Errors of a channel that never reached a command (a refused open, a dead connection): another try may serve. */
 export const retryableErrors = new WeakSet<Error>();
 
 /** How long the server may take to confirm a channel's open or close before the connection is retired. */
@@ -50,8 +50,16 @@ export function openChannel<T extends ClientChannel | SFTPWrapper>(
     state.liveChannels.add(seq);
     const opened = (error: Error | undefined, channel: T) => {
       stop.removeEventListener('abort', onStop);
-      if (error === undefined) channel.once('close', () => { state.liveChannels.delete(seq); });
-      else state.liveChannels.delete(seq);
+      if (error === undefined) {
+        state.openChannels++;
+        if (state.openChannels > state.limits.provenSessions) state.limits.provenSessions = state.openChannels;
+        channel.once('close', () => {
+          state.liveChannels.delete(seq);
+          state.openChannels--;
+        });
+      } else {
+        state.liveChannels.delete(seq);
+      }
       if (lateOpen !== undefined) return lateOpen(error, channel);
       if (error === undefined) return resolve(channel);
       reject(openFailure(state, kind, seq, error));
@@ -72,12 +80,14 @@ export function openChannel<T extends ClientChannel | SFTPWrapper>(
 }
 
 function openFailure(state: ConnectionState, kind: string, seq: number, error: Error): SshError {
-  // The server handles opens in order: when it refused this one, the channels asked for earlier
-  // and still live were open there. A CHANNEL_OPEN_FAILURE (ssh2 sets `reason`) with some open is
-  // its MaxSessions: remember it for the node, and let the caller retry (nothing ran).
+  // A CHANNEL_OPEN_FAILURE (ssh2 sets `reason`): the server refused before anything ran, so the
+  // caller may retry. The server handles opens in order: when it refused this one, the channels
+  // asked for earlier and still live were open there. With some open, and at least as many as it
+  // ever held at once, that is its MaxSessions: remember it for the node.
+  const isRefusal = typeof (error as { reason?: unknown }).reason === 'number';
   let openBefore = 0;
   for (const other of state.liveChannels) if (other < seq) openBefore++;
-  const isSessionLimit = openBefore > 0 && typeof (error as { reason?: unknown }).reason === 'number';
+  const isSessionLimit = isRefusal && openBefore > 0 && openBefore >= state.limits.provenSessions;
   if (isSessionLimit && openBefore < (state.limits.learnedMaxSessions ?? Infinity)) {
     state.limits.learnedMaxSessions = openBefore;
     // This connection holds more leases than the server allows: replace it (once per node); the
@@ -89,7 +99,7 @@ function openFailure(state: ConnectionState, kind: string, seq: number, error: E
     `cannot open an ${kind} channel on ${state.where}: ${describeDriverError(error, state.secrets)}` +
     (isSessionLimit ? ` (refused with ${openBefore} open: the server's MaxSessions is below maxLeasesPerConnection)` : ''),
     { cause: scrubbed(error, state.secrets) });
-  if (isSessionLimit) retryableErrors.add(failure);
+  if (isRefusal) retryableErrors.add(failure);
   return failure;
 }
 

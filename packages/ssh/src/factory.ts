@@ -23,14 +23,25 @@ export interface ConnectionState {
   isClosed: boolean;
   /** Still connected but not to be reused: the server did not confirm a channel open or close in time. */
   isRetired: boolean;
-  /**
-   * Shared by the node's connections: lowered when the server refuses a channel while others are
-   * open (its MaxSessions), so every connection to the node stops asking for more.
-   */
-  readonly limits: { learnedMaxSessions: number | undefined };
+  /** Shared by the node's connections. */
+  readonly limits: SessionLimits;
   /** Sequence numbers of the channels this package asked for and that are not closed or refused. */
   readonly liveChannels: Set<number>;
+  /** Channels the server confirmed open and that are not closed yet. */
+  openChannels: number;
   nextChannelSeq: number;
+}
+
+/** What the node's connections learned of the server's MaxSessions. */
+export interface SessionLimits {
+  /** Lowered when the server refuses a channel while others are open, so no connection asks for more. */
+  learnedMaxSessions: number | undefined;
+  /**
+   * The most channels the server ever held open at once on one connection: MaxSessions is at
+   * least this, so a refusal with fewer open is the server still counting channels just closed
+   * (OpenSSH frees a session only after the loop turn that read our close), not its limit.
+   */
+  provenSessions: number;
 }
 
 const states = new WeakMap<Client, ConnectionState>();
@@ -49,10 +60,10 @@ export function isAlive(client: Client, keepaliveIntervalMs: number, now = Date.
 
 export function createSshFactory(ssh: ResolvedSshOptions): ConnectionFactory<Client, SshNode> {
   const inlineKnownHosts = ssh.knownHosts === undefined ? [] : parseKnownHosts(ssh.knownHosts);
-  const limitsByNode = new Map<string, { learnedMaxSessions: number | undefined }>();
+  const limitsByNode = new Map<string, SessionLimits>();
   const limitsOf = (node: SshNode) => {
     let limits = limitsByNode.get(node.id);
-    if (limits === undefined) limitsByNode.set(node.id, limits = { learnedMaxSessions: undefined });
+    if (limits === undefined) limitsByNode.set(node.id, limits = { learnedMaxSessions: undefined, provenSessions: 0 });
     return limits;
   };
   return {
@@ -119,7 +130,7 @@ function connect(node: SshNode, ctx: CreateContext, ssh: ResolvedSshOptions, inl
     const socket = createConnection({ host: node.host, port });
     socket.setNoDelay(true);
     const state: ConnectionState = {
-      node, socket, where, secrets, lastHeardAt: Date.now(), isClosed: false, isRetired: false, limits, liveChannels: new Set(), nextChannelSeq: 0,
+      node, socket, where, secrets, lastHeardAt: Date.now(), isClosed: false, isRetired: false, limits, liveChannels: new Set(), openChannels: 0, nextChannelSeq: 0,
     };
     let isReady = false;
     let rejected: SshError | undefined;

@@ -6,6 +6,13 @@ import { createSshFactory, isAlive } from './factory.js';
 import { resolveSshOptions, validateNode, type SshNode, type SshPoolOptions } from './options.js';
 import { sftpOnClient, type SshSftpOptions } from './sftp.js';
 
+/**
+ * Tries of one exec/sftp whose channel was refused or whose connection was found dead. More than
+ * two: OpenSSH still counts a just-closed session for a moment, so under churn a retry can be
+ * refused once more while nothing is wrong.
+ */
+const MAX_ATTEMPTS = 3;
+
 /** A pool of ssh2 `Client`s; every `Pool` method plus `exec` and `sftp`. */
 export interface SshPool extends Pool<Client, SshNode> {
   /**
@@ -43,8 +50,8 @@ export function createSshPool(options: SshPoolOptions): SshPool {
       } catch (error) {
         if (closing.length > 0) void Promise.all(closing).then(() => endLease(lease, error));
         else await endLease(lease, error);
-        // Nothing ran (MaxSessions refusal, connection found dead): try once more on another lease.
-        if (attempt === 1 && error instanceof Error && retryableErrors.has(error)) continue;
+        // Nothing ran (a refused channel, a connection found dead): try again on a new lease.
+        if (attempt < MAX_ATTEMPTS && error instanceof Error && retryableErrors.has(error)) continue;
         throw error;
       }
       await Promise.all(closing);

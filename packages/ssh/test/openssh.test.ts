@@ -57,6 +57,29 @@ describe('against OpenSSH sshd', () => {
     }
   });
 
+  it('keeps 10 channels a connection under churn: a refusal while sshd still counts closed sessions is retried, not learned', async () => {
+    // sshd frees a session a loop turn after it read our close, so an open right behind a close
+    // can be refused below MaxSessions (10). 20 callers x 200 short commands make that happen.
+    const pool = makePool();
+    try {
+      let started = 0;
+      const failures: unknown[] = [];
+      await Promise.all(Array.from({ length: 20 }, async () => {
+        while (started < 200) {
+          started++;
+          await pool.exec('echo churn').catch((error: unknown) => failures.push(error));
+        }
+      }));
+      expect(failures).toEqual([]);
+      // 20 at a time over 10 channels each: 2 connections (one more if a genuine-looking refusal
+      // came before sshd had held 10 at once); mistaking the lag for the limit made 4 to 9.
+      expect(pool.stats().created).toBeLessThanOrEqual(3);
+      expect(pool.stats().acquired).toBeGreaterThanOrEqual(200);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('on timeout rejects at timeoutMs; a channel sshd will not close retires its connection', async () => {
     const pool = makePool({ maxPerNode: 1 });
     const argv = ['sleep', '31.25'];

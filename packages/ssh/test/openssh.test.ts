@@ -60,6 +60,7 @@ describe('against OpenSSH sshd', () => {
   it('keeps 10 channels a connection under churn: a refusal while sshd still counts closed sessions is retried, not learned', async () => {
     // sshd frees a session a loop turn after it read our close, so an open right behind a close
     // can be refused below MaxSessions (10). 20 callers x 200 short commands make that happen.
+    // Each command lasts 20 ms so the first 10 are surely open at once: sshd proves it takes 10.
     const pool = makePool();
     try {
       let started = 0;
@@ -67,7 +68,7 @@ describe('against OpenSSH sshd', () => {
       await Promise.all(Array.from({ length: 20 }, async () => {
         while (started < 200) {
           started++;
-          await pool.exec('echo churn').catch((error: unknown) => failures.push(error));
+          await pool.exec('sleep 0.02; echo churn').catch((error: unknown) => failures.push(error));
         }
       }));
       expect(failures).toEqual([]);

@@ -11,8 +11,23 @@ export interface SshKeyPair {
   fingerprint: string;
 }
 
-/** Makes an ed25519 key pair (optionally encrypted with `passphrase`) with ssh2's pure-JS keygen. */
+/**
+ * Makes an ed25519 key pair (optionally encrypted with `passphrase`) with ssh2's pure-JS keygen.
+ * ssh2 1.17 strips a public key's leading zero byte, so about 1 pair in 256 cannot be parsed back
+ * (mscdex/ssh2#1390, #1513): such a pair is made again.
+ */
 export function generateSshKeyPair(options: { passphrase?: string; comment?: string } = {}): SshKeyPair {
+  for (let attempt = 1; ; attempt++) {
+    const pair = generateOnce(options);
+    if (isParseable(pair, options.passphrase) || attempt === 20) return pair;
+  }
+}
+
+function isParseable(pair: SshKeyPair, passphrase: string | undefined): boolean {
+  return !(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private, passphrase) instanceof Error);
+}
+
+function generateOnce(options: { passphrase?: string; comment?: string }): SshKeyPair {
   const pair = options.passphrase === undefined
     ? utils.generateKeyPairSync('ed25519', { comment: options.comment ?? 'pool-test' })
     : utils.generateKeyPairSync('ed25519', {

@@ -6,6 +6,9 @@ import { stateOf, type ConnectionState } from './factory.js';
 /** Errors of a channel that never reached a command (a refused open, a dead connection): another try may serve. */
 export const retryableErrors = new WeakSet<Error>();
 
+/** The sequence number each opened channel has in its connection's {@link SessionCount}. */
+const channelSeqs = new WeakMap<ClientChannel | SFTPWrapper, number>();
+
 /** How long the server may take to confirm a channel's open or close before the connection is retired. */
 export const CHANNEL_CLOSE_GRACE_MS = 2_000;
 
@@ -46,23 +49,20 @@ export function openChannel<T extends ClientChannel | SFTPWrapper>(
       }));
     };
     stop.addEventListener('abort', onStop, { once: true });
-    const seq = state.nextChannelSeq++;
-    state.liveChannels.add(seq);
+    const seq = state.sessions.openSent();
     const opened = (error: Error | undefined, channel: T) => {
       stop.removeEventListener('abort', onStop);
+      const heldBefore = state.sessions.heldWhenAnswered(seq);
+      state.sessions.answered(seq, error === undefined);
       if (error === undefined) {
-        state.openChannels++;
-        if (state.openChannels > state.limits.provenSessions) state.limits.provenSessions = state.openChannels;
-        channel.once('close', () => {
-          state.liveChannels.delete(seq);
-          state.openChannels--;
-        });
-      } else {
-        state.liveChannels.delete(seq);
+        const { limits } = state;
+        if (heldBefore + 1 > limits.provenSessions) limits.provenSessions = heldBefore + 1;
+        channelSeqs.set(channel, seq);
+        channel.once('close', () => state.sessions.closeSent(seq));
       }
       if (lateOpen !== undefined) return lateOpen(error, channel);
       if (error === undefined) return resolve(channel);
-      reject(openFailure(state, kind, seq, error));
+      reject(openFailure(state, kind, heldBefore, error));
     };
     try {
       open(opened);
@@ -71,22 +71,19 @@ export function openChannel<T extends ClientChannel | SFTPWrapper>(
       // another connection may serve the call.
       state.isClosed = true;
       stop.removeEventListener('abort', onStop);
-      state.liveChannels.delete(seq);
-      const failure = openFailure(state, kind, seq, error instanceof Error ? error : new Error(String(error)));
+      state.sessions.answered(seq, false);
+      const failure = openFailure(state, kind, 0, error instanceof Error ? error : new Error(String(error)));
       retryableErrors.add(failure);
       reject(failure);
     }
   });
 }
 
-function openFailure(state: ConnectionState, kind: string, seq: number, error: Error): SshError {
+function openFailure(state: ConnectionState, kind: string, openBefore: number, error: Error): SshError {
   // A CHANNEL_OPEN_FAILURE (ssh2 sets `reason`): the server refused before anything ran, so the
-  // caller may retry. The server handles opens in order: when it refused this one, the channels
-  // asked for earlier and still live were open there. With some open, and at least as many as it
-  // ever held at once, that is its MaxSessions: remember it for the node.
+  // caller may retry. Refused with `openBefore` channels surely held there, and at least as many
+  // as it ever surely held at once, that is its MaxSessions: remember it for the node.
   const isRefusal = typeof (error as { reason?: unknown }).reason === 'number';
-  let openBefore = 0;
-  for (const other of state.liveChannels) if (other < seq) openBefore++;
   const isSessionLimit = isRefusal && openBefore > 0 && openBefore >= state.limits.provenSessions;
   if (isSessionLimit && openBefore < (state.limits.learnedMaxSessions ?? Infinity)) {
     state.limits.learnedMaxSessions = openBefore;
@@ -122,6 +119,8 @@ export function closeChannel(client: Client, channel: ClientChannel | SFTPWrappe
       clearTimeout(timer);
       resolve();
     });
+    const seq = channelSeqs.get(channel);
+    if (seq !== undefined) state.sessions.closeSent(seq);
     try {
       if (isSftp(channel)) {
         channel.end();

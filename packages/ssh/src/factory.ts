@@ -10,6 +10,7 @@ import {
 import {
   authFor, DEFAULT_KNOWN_HOSTS_FILE, pinsOf, secretsOf, type ResolvedSshOptions, type SshNode,
 } from './options.js';
+import { SessionCount } from './sessions.js';
 
 /** What the pool tracks about one ssh2 `Client`, beside the client itself. */
 export interface ConnectionState {
@@ -25,11 +26,8 @@ export interface ConnectionState {
   isRetired: boolean;
   /** Shared by the node's connections. */
   readonly limits: SessionLimits;
-  /** Sequence numbers of the channels this package asked for and that are not closed or refused. */
-  readonly liveChannels: Set<number>;
-  /** Channels the server confirmed open and that are not closed yet. */
-  openChannels: number;
-  nextChannelSeq: number;
+  /** The channels this package opened on the connection, as the server surely holds them. */
+  readonly sessions: SessionCount;
 }
 
 /** What the node's connections learned of the server's MaxSessions. */
@@ -37,9 +35,9 @@ export interface SessionLimits {
   /** Lowered when the server refuses a channel while others are open, so no connection asks for more. */
   learnedMaxSessions: number | undefined;
   /**
-   * The most channels the server ever held open at once on one connection: MaxSessions is at
-   * least this, so a refusal with fewer open is the server still counting channels just closed
-   * (OpenSSH frees a session only after the loop turn that read our close), not its limit.
+   * The most channels the server surely held at once on one connection ({@link SessionCount}):
+   * MaxSessions is at least this, so a refusal with fewer held is the server still counting
+   * channels just closed, not its limit.
    */
   provenSessions: number;
 }
@@ -130,7 +128,7 @@ function connect(node: SshNode, ctx: CreateContext, ssh: ResolvedSshOptions, inl
     const socket = createConnection({ host: node.host, port });
     socket.setNoDelay(true);
     const state: ConnectionState = {
-      node, socket, where, secrets, lastHeardAt: Date.now(), isClosed: false, isRetired: false, limits, liveChannels: new Set(), openChannels: 0, nextChannelSeq: 0,
+      node, socket, where, secrets, lastHeardAt: Date.now(), isClosed: false, isRetired: false, limits, sessions: new SessionCount(),
     };
     let isReady = false;
     let rejected: SshError | undefined;

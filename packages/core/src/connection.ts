@@ -23,7 +23,10 @@ export class PooledConnection<C, N extends PoolNode> {
   retiredBecause: unknown = undefined;
   /** The waiter a create is under way for; it fails over or gets CREATE_FAILED if the create fails. */
   sponsor: Waiter<C, N> | undefined = undefined;
-  /** Further waiters counting on this create: a multiplexed connection serves several. */
+  /**
+   * Further waiters counting on this create, or on this validation for a waiter: a multiplexed
+   * connection serves several.
+   */
   riders: Waiter<C, N>[] | undefined = undefined;
 
   // Links of the node's list of connections with spare lease capacity.

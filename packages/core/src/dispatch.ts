@@ -224,6 +224,7 @@ export class Dispatcher<C, N extends PoolNode> {
         return;
       }
     }
+    if (this.rideValidation(node, waiter)) return;
     if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode) return;
     if (this.claimCreate(node, waiter)) return;
     if (this.pool.total >= this.pool.options.maxTotal) {
@@ -256,6 +257,24 @@ export class Dispatcher<C, N extends PoolNode> {
     return false;
   }
 
+  /**
+   * A multiplexed connection being validated for another waiter will have leases to spare if it
+   * passes: wait for it rather than open a connection (a burst after an idle spell would otherwise
+   * open one per validation under way).
+   */
+  private rideValidation(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
+    if (this.isExclusive || node.validatingForAcquire === 0) return false;
+    for (const record of node.connections) {
+      if (record.state !== 'validating' || record.riders === undefined) continue;
+      if (1 + countWaiting(record.riders) < record.maxLeases - record.leases) {
+        record.riders.push(waiter);
+        waiter.hasPendingCreate = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
   private readonly canCreateOn: NodePredicate<C, N> = (node) => {
     node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
     return node.isSelectable && node.mayCreate && node.total < this.pool.options.maxPerNode;
@@ -281,9 +300,22 @@ export class Dispatcher<C, N extends PoolNode> {
   private validateFor(waiter: Waiter<C, N>, record: PooledConnection<C, N>): void {
     this.pool.setState(record, 'validating');
     waiter.validating = record;
+    if (!this.isExclusive) {
+      record.riders = [];
+      record.node.validatingForAcquire++;
+    }
     void this.pool.lifecycle.validate(record, 'acquire').then((isValid) => {
       waiter.validating = undefined;
-      if (record.state !== 'validating') return; // destroyed meanwhile (drain, node removal)
+      if (record.riders !== undefined) {
+        // Valid, the pump below serves them from this connection; invalid, they go on to a create.
+        for (const rider of record.riders) rider.hasPendingCreate = false;
+        record.riders = undefined;
+        record.node.validatingForAcquire--;
+      }
+      if (record.state !== 'validating') {
+        this.pool.afterChange(); // destroyed meanwhile (drain, node removal): riders look elsewhere
+        return;
+      }
       if (!isValid) {
         void this.pool.lifecycle.destroy(record, 'invalid', undefined);
         return;

@@ -24,6 +24,8 @@ export class NodeState<C, N extends PoolNode> {
    * reported (factory.maxLeases), so a burst starts as many creates as it will need.
    */
   leaseCapHint = Infinity;
+  /** Connections being validated for a waiter, which other waiters may ride on (multiplexed only). */
+  validatingForAcquire = 0;
   /** Index in the pool's list of nodes with available connections; -1 when not in it. */
   availableIndex = -1;
   isRemoved = false;

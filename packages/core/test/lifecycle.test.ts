@@ -130,6 +130,32 @@ describe('connection lifecycle', () => {
     await pool.drain();
   });
 
+  it('a burst after idle waits for the multiplexed connections being validated instead of creating more', async () => {
+    const clock = new FakeClock();
+    const factory = trackingFactory({ withValidate: true });
+    const pool = createPool({ factory, clock, maxLeasesPerConnection: 10, maxPerNode: 10, validateOnAcquire: { idleForMs: 500 }, healthCheckIntervalMs: 0 });
+    const warm = await Promise.all(Array.from({ length: 20 }, () => pool.acquire()));
+    await Promise.all(warm.map((lease) => lease.release()));
+    expect(pool.stats().created).toBe(2);
+    await clock.advance(600);
+    // Both connections need a validation; the other 18 callers ride on them, as on a create.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => pool.acquire()));
+    await flushPromises(); // a create started for the burst would finish here
+    expect(factory.validateCalls).toBe(2);
+    expect(factory.createCalls).toBe(2);
+    expect(pool.stats()).toMatchObject({ created: 2, leases: 20 });
+    await Promise.all(burst.map((lease) => lease.release()));
+    // A failed validation sends its riders on to a create, as before.
+    await clock.advance(600);
+    for (const lease of warm) lease.connection.isBad = true;
+    const afterBad = await Promise.all(Array.from({ length: 20 }, () => pool.acquire()));
+    await flushPromises();
+    expect(new Set(afterBad.map((lease) => lease.connection)).size).toBe(2);
+    expect(pool.stats()).toMatchObject({ created: 4, destroyed: 2, validationFailures: 2 });
+    await Promise.all(afterBad.map((lease) => lease.release()));
+    await pool.drain();
+  });
+
   it('validateOnAcquire: true validates every time; false never', async () => {
     for (const [setting, expected] of [[true, 2], [false, 0]] as const) {
       const factory = trackingFactory({ withValidate: true });

@@ -1,11 +1,11 @@
 import type { NodePredicate } from './balancer.js';
 import { NodeSelector } from './balancer.js';
 import type { PooledConnection } from './connection.js';
-import { PoolError } from './errors.js';
 import { PoolLease } from './lease.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
+import { CapacitySupply } from './supply.js';
 import type { ConnectionPool } from './engine.js';
 import type { Waiter } from './waiters.js';
 
@@ -16,6 +16,7 @@ import type { Waiter } from './waiters.js';
  */
 export class Dispatcher<C, N extends PoolNode> {
   private readonly selector: NodeSelector<C, N>;
+  private readonly supply: CapacitySupply<C, N>;
   private isPumping = false;
   private isPumpRequested = false;
   /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
@@ -30,6 +31,7 @@ export class Dispatcher<C, N extends PoolNode> {
   constructor(private readonly pool: ConnectionPool<C, N>) {
     const { options } = pool;
     this.selector = new NodeSelector(options.balancer);
+    this.supply = new CapacitySupply(pool, this.selector);
     this.isExclusive = options.maxLeasesPerConnection === 1;
     this.isLifo = options.idleOrder === 'lifo';
     this.maxUses = options.maxUses;
@@ -198,103 +200,13 @@ export class Dispatcher<C, N extends PoolNode> {
         else this.serve(waiter, record, now);
         continue;
       }
-      if (!waiter.hasPendingCreate) this.provideCapacity(waiter, now);
+      if (!waiter.hasPendingCreate) this.supply.provide(waiter, now);
     }
   }
 
   private serve(waiter: Waiter<C, N>, record: PooledConnection<C, N>, now: number): void {
     this.pool.settleWaiter(waiter);
     waiter.resolve(this.grant(record, waiter.partition, now, now - waiter.enqueuedAt, waiter.stack));
-  }
-
-  /** No connection is free for this waiter: start a create for it, or fail it when no node ever could. */
-  private provideCapacity(waiter: Waiter<C, N>, now: number): void {
-    let node = waiter.node;
-    if (node === undefined) {
-      const canCreate = waiter.failedNodes === undefined ? this.canCreateOn : (candidate: NodeState<C, N>) => this.canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
-      node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
-      if (node === undefined) {
-        if (!this.pool.nodeList.some(this.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
-        return;
-      }
-    } else {
-      node.refreshCircuit(now, this.pool.options.circuitBreaker);
-      if (node.circuit === 'open') {
-        this.pool.failWaiter(waiter, unavailable(node));
-        return;
-      }
-    }
-    if (this.rideValidation(node, waiter)) return;
-    if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode) return;
-    if (this.claimCreate(node, waiter)) return;
-    if (this.pool.total >= this.pool.options.maxTotal) {
-      this.evictIdleElsewhere(waiter, node);
-      return;
-    }
-    this.pool.creator.start(node, waiter);
-  }
-
-  /**
-   * A create already under way on the node serves the waiter instead of a new one: a warm-up
-   * create nobody claimed yet, or, when connections are multiplexed, one with a lease to spare.
-   */
-  private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
-    if (node.creating === 0) return false;
-    const seats = Math.min(this.pool.options.maxLeasesPerConnection, node.leaseCapHint);
-    for (const record of node.connections) {
-      if (record.state !== 'creating') continue;
-      // A sponsor already served elsewhere leaves its create free to claim.
-      if (record.sponsor === undefined || record.sponsor.isSettled) {
-        record.sponsor = waiter;
-      } else if (1 + countWaiting(record.riders) < seats) {
-        (record.riders ??= []).push(waiter);
-      } else {
-        continue;
-      }
-      waiter.hasPendingCreate = true;
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * A multiplexed connection being validated for another waiter will have leases to spare if it
-   * passes: wait for it rather than open a connection (a burst after an idle spell would otherwise
-   * open one per validation under way).
-   */
-  private rideValidation(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
-    if (this.isExclusive || node.validatingForAcquire === 0) return false;
-    for (const record of node.connections) {
-      if (record.state !== 'validating' || record.riders === undefined) continue;
-      if (1 + countWaiting(record.riders) < record.maxLeases - record.leases) {
-        record.riders.push(waiter);
-        waiter.hasPendingCreate = true;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private readonly canCreateOn: NodePredicate<C, N> = (node) => {
-    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
-    return node.isSelectable && node.mayCreate && node.total < this.pool.options.maxPerNode;
-  };
-
-  /** At maxTotal, an idle connection of another node makes room for a waiter of this one. */
-  private evictIdleElsewhere(waiter: Waiter<C, N>, target: NodeState<C, N>): void {
-    for (const node of this.pool.nodeList) {
-      if (node === target || node.idle === 0) continue;
-      for (let record = node.available.head; record; record = record.next) {
-        if (record.leases === 0 && record.state === 'idle') {
-          waiter.hasPendingCreate = true;
-          void this.pool.lifecycle.destroy(record, 'idle', undefined).then(() => {
-            waiter.hasPendingCreate = false;
-            this.pump();
-          });
-          return;
-        }
-      }
-    }
   }
 
   private validateFor(waiter: Waiter<C, N>, record: PooledConnection<C, N>): void {
@@ -333,19 +245,4 @@ export class Dispatcher<C, N extends PoolNode> {
       this.pool.afterChange();
     });
   }
-}
-
-/** The error for an acquire that needs a node whose circuit is open. */
-export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
-  return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
-}
-
-function unavailableAll(cause: unknown): PoolError {
-  return new PoolError('NODE_UNAVAILABLE', 'No node can serve: every circuit is open', cause === undefined ? undefined : { cause });
-}
-
-function countWaiting<C, N extends PoolNode>(riders: Waiter<C, N>[] | undefined): number {
-  let count = 0;
-  if (riders) for (const rider of riders) if (!rider.isSettled) count++;
-  return count;
 }

@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import type { PooledConnection } from './connection.js';
 import { ConnectionCreator } from './creator.js';
 import { WaiterDeadlines } from './deadlines.js';
-import { Dispatcher, unavailable } from './dispatch.js';
+import { Dispatcher } from './dispatch.js';
 import { PoolError } from './errors.js';
 import { PoolLease, type Lease, type LeaseOwner } from './lease.js';
 import { PoolLedger } from './ledger.js';
@@ -14,6 +14,7 @@ import type { AcquireOptions } from './pool.js';
 import type { PoolHealthReport } from './stats.js';
 import { Waiter, WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
+import { unavailable } from './supply.js';
 import { NodeMembership } from './membership.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();

@@ -1,0 +1,135 @@
+import type { NodePredicate, NodeSelector } from './balancer.js';
+import { PoolError } from './errors.js';
+import type { ConnectionPool } from './engine.js';
+import type { NodeState } from './node.js';
+import type { PoolNode } from './options.js';
+import type { Waiter } from './waiters.js';
+
+/**
+ * What a waiter gets when no connection is free: a seat on a create or a validation already under
+ * way, a create of its own, room made at maxTotal by closing an idle connection elsewhere, or
+ * NODE_UNAVAILABLE when no node ever could serve it.
+ */
+export class CapacitySupply<C, N extends PoolNode> {
+  /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
+  private now = 0;
+  private readonly isExclusive: boolean;
+
+  constructor(
+    private readonly pool: ConnectionPool<C, N>,
+    private readonly selector: NodeSelector<C, N>,
+  ) {
+    this.isExclusive = pool.options.maxLeasesPerConnection === 1;
+  }
+
+  private readonly isHealthy: NodePredicate<C, N> = (node) => {
+    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
+    return node.isSelectable;
+  };
+
+  /** No connection is free for this waiter: start a create for it, or fail it when no node ever could. */
+  provide(waiter: Waiter<C, N>, now: number): void {
+    this.now = now;
+    let node = waiter.node;
+    if (node === undefined) {
+      const canCreate = waiter.failedNodes === undefined ? this.canCreateOn : (candidate: NodeState<C, N>) => this.canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
+      node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
+      if (node === undefined) {
+        if (!this.pool.nodeList.some(this.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
+        return;
+      }
+    } else {
+      node.refreshCircuit(now, this.pool.options.circuitBreaker);
+      if (node.circuit === 'open') {
+        this.pool.failWaiter(waiter, unavailable(node));
+        return;
+      }
+    }
+    if (this.rideValidation(node, waiter)) return;
+    if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode) return;
+    if (this.claimCreate(node, waiter)) return;
+    if (this.pool.total >= this.pool.options.maxTotal) {
+      this.evictIdleElsewhere(waiter, node);
+      return;
+    }
+    this.pool.creator.start(node, waiter);
+  }
+
+  /**
+   * A create already under way on the node serves the waiter instead of a new one: a warm-up
+   * create nobody claimed yet, or, when connections are multiplexed, one with a lease to spare.
+   */
+  private claimCreate(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
+    if (node.creating === 0) return false;
+    const seats = Math.min(this.pool.options.maxLeasesPerConnection, node.leaseCapHint);
+    for (const record of node.connections) {
+      if (record.state !== 'creating') continue;
+      // A sponsor already served elsewhere leaves its create free to claim.
+      if (record.sponsor === undefined || record.sponsor.isSettled) {
+        record.sponsor = waiter;
+      } else if (1 + countWaiting(record.riders) < seats) {
+        (record.riders ??= []).push(waiter);
+      } else {
+        continue;
+      }
+      waiter.hasPendingCreate = true;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A multiplexed connection being validated for another waiter will have leases to spare if it
+   * passes: wait for it rather than open a connection (a burst after an idle spell would otherwise
+   * open one per validation under way).
+   */
+  private rideValidation(node: NodeState<C, N>, waiter: Waiter<C, N>): boolean {
+    if (this.isExclusive || node.validatingForAcquire === 0) return false;
+    for (const record of node.connections) {
+      if (record.state !== 'validating' || record.riders === undefined) continue;
+      if (1 + countWaiting(record.riders) < record.maxLeases - record.leases) {
+        record.riders.push(waiter);
+        waiter.hasPendingCreate = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private readonly canCreateOn: NodePredicate<C, N> = (node) => {
+    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
+    return node.isSelectable && node.mayCreate && node.total < this.pool.options.maxPerNode;
+  };
+
+  /** At maxTotal, an idle connection of another node makes room for a waiter of this one. */
+  private evictIdleElsewhere(waiter: Waiter<C, N>, target: NodeState<C, N>): void {
+    for (const node of this.pool.nodeList) {
+      if (node === target || node.idle === 0) continue;
+      for (let record = node.available.head; record; record = record.next) {
+        if (record.leases === 0 && record.state === 'idle') {
+          waiter.hasPendingCreate = true;
+          void this.pool.lifecycle.destroy(record, 'idle', undefined).then(() => {
+            waiter.hasPendingCreate = false;
+            this.pool.pump();
+          });
+          return;
+        }
+      }
+    }
+  }
+}
+
+/** The error for an acquire that needs a node whose circuit is open. */
+export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolError {
+  return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
+}
+
+function unavailableAll(cause: unknown): PoolError {
+  return new PoolError('NODE_UNAVAILABLE', 'No node can serve: every circuit is open', cause === undefined ? undefined : { cause });
+}
+
+function countWaiting<C, N extends PoolNode>(riders: Waiter<C, N>[] | undefined): number {
+  let count = 0;
+  if (riders) for (const rider of riders) if (!rider.isSettled) count++;
+  return count;
+}

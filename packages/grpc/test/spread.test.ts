@@ -49,6 +49,21 @@ describe('calls spread over channels', () => {
     expect(stats.leases).toBe(0);
   });
 
+  it('a burst after an idle spell reuses the channels it validates instead of opening more', async () => {
+    const server = await startServer();
+    const pool = makePool({ nodes: [{ id: 'a', target: server.target }], maxPerNode: 10 });
+    const client = pool.client(TestService);
+    const burst = () => Promise.all(Array.from({ length: 200 }, () => settle<EchoReply>((callback) => client.Unary({ delayMs: 50 }, callback))));
+    expect((await burst()).filter((result) => result.error !== null)).toEqual([]);
+    expect(pool.stats().created).toBe(2);
+    // Idle past validateOnAcquire's 500 ms: both channels are validated for the next burst, and the
+    // other 198 calls wait for those validations rather than open channels of their own.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect((await burst()).filter((result) => result.error !== null)).toEqual([]);
+    await waitFor(() => pool.stats().creating === 0, 5_000, 'no create under way');
+    expect(pool.stats().created).toBe(2);
+  });
+
   it('maxLeasesPerConnection bounds the calls one channel carries', async () => {
     const server = await startServer();
     const pool = makePool({ nodes: [{ id: 'a', target: server.target }], maxPerNode: 2, maxLeasesPerConnection: 3 });

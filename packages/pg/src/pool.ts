@@ -2,11 +2,11 @@ import { createPool, isPoolError, type AcquireOptions, type Lease, type Pool } f
 import type pg from 'pg';
 import { createPgFactory, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
 import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
-import { acquireAndQuery, runQuery, type QueryRunContext } from './query.js';
+import { acquireAndQuery, acquireQueryable, MAX_BROKEN_ON_ARRIVAL, runQuery, type QueryRunContext } from './query.js';
 import { createSessionReset, PgLease } from './reset.js';
 import { collectSecrets, redactError } from './redact.js';
 import { NodeRouter } from './routing.js';
-import { beginStatement, runTransaction, type PgTransactionOptions } from './transaction.js';
+import { beginStatement, BROKEN_BEFORE_WORK, runTransaction, type PgTransactionOptions } from './transaction.js';
 
 /** Where and how one acquire runs: core's acquire options plus replica routing. */
 export interface PgAcquireOptions {
@@ -121,9 +121,10 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   // Core's lease, ended by this package's own paths (endLease / releaseLease). Acquire errors need no
   // scrubbing: core builds them from factory errors, which create() scrubbed.
   const acquireRaw = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> =>
-    acquireOptions === undefined
-      ? router.acquire(undefined, false)
-      : router.acquire(toAcquireOptions(acquireOptions), acquireOptions.readOnly === true);
+    acquireQueryable(() =>
+      acquireOptions === undefined
+        ? router.acquire(undefined, false)
+        : router.acquire(toAcquireOptions(acquireOptions), acquireOptions.readOnly === true));
   // The lease users hold: its release() resets the session first.
   const acquire = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> => acquireRaw(acquireOptions).then(wrap);
   const plainAcquire = () => router.acquire(undefined, false);
@@ -146,8 +147,11 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
     },
     async transaction<T>(fn: (client: pg.Client) => Promise<T> | T, transactionOptions?: PgTransactionOptions): Promise<T> {
       const begin = beginStatement(transactionOptions);
-      const lease = await acquire(transactionOptions);
-      return runTransaction(lease, fn, begin, secrets);
+      for (let attempt = 0; ; attempt++) {
+        const lease = await acquire(transactionOptions);
+        const result = await runTransaction(lease, fn, begin, secrets, attempt < MAX_BROKEN_ON_ARRIVAL);
+        if (result !== BROKEN_BEFORE_WORK) return result;
+      }
     },
     async use<R>(
       fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R,
@@ -180,7 +184,7 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   };
   return {
     pool: Object.assign(pool, extensions) as unknown as PgPool,
-    acquireRaw: plainAcquire,
+    acquireRaw: () => acquireQueryable(plainAcquire),
     runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
     queryTimeoutMs: defaultQueryTimeoutMs,
   };

@@ -62,8 +62,43 @@ export function acquireAndQuery(
   context: QueryRunContext,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    acquire().then((lease) => queryAndEndLease(lease, text, values, context, resolve, reject), reject);
+    let replacements = 0;
+    const onLease = (lease: Lease<pg.Client, PgNode>): void => {
+      if (replacements < MAX_BROKEN_ON_ARRIVAL && isBrokenClient(lease.connection)) {
+        replacements++;
+        discardBroken(lease);
+        acquire().then(onLease, reject);
+        return;
+      }
+      queryAndEndLease(lease, text, values, context, resolve, reject);
+    };
+    acquire().then(onLease, reject);
   });
+}
+
+/**
+ * Leases found broken on arrival that are replaced before giving up. A backend's FATAL (a
+ * terminated backend, a server shutdown) can arrive in the same socket read as the answer to the
+ * connection's previous statement: the connection is handed to the next caller first and marked
+ * broken a moment later, before that caller's first statement is sent. Nothing has been sent on it,
+ * so another connection serves the caller.
+ */
+export const MAX_BROKEN_ON_ARRIVAL = 3;
+
+/** Ends a lease whose client broke before anything was sent on it. */
+export function discardBroken(lease: Lease<pg.Client, PgNode>): void {
+  lease.destroy().catch(() => undefined);
+}
+
+/** {@link acquireAndQuery}'s replacement of a lease broken on arrival, for the other paths. */
+export function acquireQueryable(acquire: () => Promise<Lease<pg.Client, PgNode>>): Promise<Lease<pg.Client, PgNode>> {
+  const attempt = (replacements: number): Promise<Lease<pg.Client, PgNode>> =>
+    acquire().then((lease) => {
+      if (replacements >= MAX_BROKEN_ON_ARRIVAL || !isBrokenClient(lease.connection)) return lease;
+      discardBroken(lease);
+      return attempt(replacements + 1);
+    });
+  return attempt(0);
 }
 
 /**

@@ -40,12 +40,21 @@ function rolledBackError(): Error {
   );
 }
 
+/** BEGIN was answered, then the connection broke before `fn` ran: none of the caller's work was sent. */
+export const BROKEN_BEFORE_WORK: unique symbol = Symbol('broken before work');
+
+/**
+ * BEGIN, `fn`, COMMIT (ROLLBACK on failure). With `mayStartOver`, a connection that broke right
+ * after BEGIN's answer (its FATAL came in the same read) returns {@link BROKEN_BEFORE_WORK}, so the
+ * caller starts over on another connection instead of sending `fn`'s first statement to a dead one.
+ */
 export async function runTransaction<T>(
   lease: Lease<pg.Client, PgNode>,
   fn: (client: pg.Client) => Promise<T> | T,
   begin: string,
   secrets: readonly string[],
-): Promise<T> {
+  mayStartOver = false,
+): Promise<T | typeof BROKEN_BEFORE_WORK> {
   const client = lease.connection;
   try {
     await client.query(begin);
@@ -53,6 +62,10 @@ export async function runTransaction<T>(
     noteError(client, error);
     await endAfterFailure(lease);
     throw redactError(error, secrets);
+  }
+  if (mayStartOver && isBrokenClient(client)) {
+    await endAfterFailure(lease);
+    return BROKEN_BEFORE_WORK;
   }
   let result: T;
   try {

@@ -33,6 +33,47 @@ describe('backend terminated', () => {
     expect((await pool.query('SELECT 1 AS ok')).rows[0]).toEqual({ ok: 1 });
   });
 
+  it('never sends a statement on a connection whose FATAL came in with the answer before it', async () => {
+    // The backend ends the session 20 ms after its answer to `first` (idle_session_timeout); while
+    // this process is busy, the answer and the FATAL arrive in one socket read. `first`'s answer
+    // hands the one connection to `second`, then the FATAL breaks it, before `second` is sent.
+    const applicationName = uniqueAppName('fatal-with-answer');
+    const pool = makePool(applicationName, { maxPerNode: 1 });
+    const destroyed: string[] = [];
+    pool.on('destroy', (event) => destroyed.push(event.reason));
+    await pool.query('SET idle_session_timeout = 20');
+    const first = pool.query('SELECT 1 AS first');
+    const second = pool.query('SELECT 2 AS second');
+    for (let i = 0; i < 5; i++) await null; // let both reach the pool and `first` reach the socket
+    const busyUntil = Date.now() + 150;
+    while (Date.now() < busyUntil) { /* the answer and the FATAL pile up in the socket */ }
+    expect((await first).rows).toEqual([{ first: 1 }]);
+    // Sent on a new connection: `second` never met the dead one ("not queryable").
+    expect((await second).rows).toEqual([{ second: 2 }]);
+    await waitFor(() => destroyed.length === 1, 'the broken connection destroyed');
+    expect(destroyed).toEqual(['broken']);
+    expect(pool.stats().created).toBe(2);
+  });
+
+  it('starts a transaction over on another connection when the session died right after BEGIN', async () => {
+    // As above with idle_in_transaction_session_timeout: BEGIN's answer and the FATAL come in one
+    // read, so the connection is dead before the transaction's first statement would be sent.
+    const applicationName = uniqueAppName('fatal-after-begin');
+    const pool = makePool(applicationName, { maxPerNode: 1 });
+    await pool.query('SET idle_in_transaction_session_timeout = 20');
+    let runs = 0;
+    const transaction = pool.transaction(async (client) => {
+      runs++;
+      return (await client.query('SELECT 3 AS third')).rows;
+    });
+    for (let i = 0; i < 5; i++) await null; // let BEGIN reach the socket
+    const busyUntil = Date.now() + 150;
+    while (Date.now() < busyUntil) { /* BEGIN's answer and the FATAL pile up in the socket */ }
+    expect(await transaction).toEqual([{ third: 3 }]);
+    expect(runs).toBe(1);
+    expect(pool.stats().created).toBe(2);
+  });
+
   it('fails only the in-flight query of a busy terminated backend; the pool heals', async () => {
     const applicationName = uniqueAppName('busy-kill');
     const pool = makePool(applicationName, { maxPerNode: 4 });

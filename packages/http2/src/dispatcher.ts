@@ -43,6 +43,12 @@ export class Http2PoolDispatcher extends Dispatcher implements RequestOwner {
     if (this.#spareTickets.length < MAX_SPARE_TICKETS) this.#spareTickets.push(ticket);
   }
 
+  nodeAvoiding(lost: readonly string[]): string | undefined {
+    const { nodes } = this.pool.stats();
+    const candidates = this.pool.nodes.filter((node) => !lost.includes(node.id) && nodes[node.id]?.circuit === 'closed');
+    return candidates[Math.floor(Math.random() * candidates.length)]?.id;
+  }
+
   nodeForOrigin(origin: string | URL | undefined): string | undefined {
     if (origin === undefined) return undefined;
     let wanted: string;

@@ -3,7 +3,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionFactory, CreateContext, ValidateContext } from '@pool/core';
 import { buildConnector, Client } from 'undici';
 import { normalizeOrigin, type Http2Node, type ResolvedHttp2Options } from './options.js';
-import { openSession } from './session.js';
+import { finishStreamsOnGracefulGoaway, openSession } from './session.js';
 
 /** What the pool knows about one session (one undici Client). */
 export interface SessionState {
@@ -78,6 +78,7 @@ export function createSessionFactory(options: ResolvedHttp2Options): ConnectionF
         client.destroy().catch(ignore);
         throw error;
       }
+      finishStreamsOnGracefulGoaway(session);
 
       const state: SessionState = {
         session,

@@ -24,6 +24,8 @@ export interface RequestOwner {
   readonly retryOnSessionLoss: boolean;
   /** The id of the node whose origin is `origin`, if any. */
   nodeForOrigin(origin: string | URL | undefined): string | undefined;
+  /** A node whose circuit is closed and that is not one of `lost`, if any. */
+  nodeAvoiding(lost: readonly string[]): string | undefined;
   /** An unused ticket for one acquire (recycled: a controller and options per request cost measurably). */
   takeAcquireTicket(): AcquireTicket;
   /** Gives back a ticket whose acquire settled without aborting it. */
@@ -70,6 +72,8 @@ export abstract class PooledRequest {
   /** Final response headers went to the caller: from then on, no retry. */
   protected hasResponse = false;
   #attempts = 0;
+  /** Nodes whose session this request lost: a server going away sends GOAWAY on all of them. */
+  #lostNodes: string[] | undefined = undefined;
   #lease: Lease<Client, Http2Node> | undefined = undefined;
   #acquireTicket: AcquireTicket | undefined = undefined;
 
@@ -173,16 +177,17 @@ export abstract class PooledRequest {
   /** The attempt on a session failed: free its slot, then retry once or report. */
   protected attemptFailed(error: Error): void {
     const client = this.#lease?.connection;
+    const nodeId = this.#lease?.node.id;
     this.clearAttempt();
     if (client !== undefined && isSessionLossError(error)) sessionStateOf(client)?.retire(error);
     this.releaseLease();
-    if (client === undefined || !this.#mayRetry(error)) {
+    if (client === undefined || nodeId === undefined || !this.#mayRetry(error)) {
       this.fail(error);
       return;
     }
     // A stream often fails a moment before its session reports the loss, and the other sessions
     // to the same peer may be going too: decide, and pick the next session, once those events are in.
-    setImmediate(() => this.#retryOrFail(error, client));
+    setImmediate(() => this.#retryOrFail(error, client, nodeId));
   }
 
   #recycleAcquireTicket(): void {
@@ -207,7 +212,12 @@ export abstract class PooledRequest {
 
   #acquireOptions(ticket: AcquireTicket): AcquireOptions {
     const { node, affinityKey, partition, priority, acquireTimeoutMs, origin } = this.options;
-    const nodeId = node ?? this.owner.nodeForOrigin(origin);
+    let nodeId = node ?? this.owner.nodeForOrigin(origin);
+    // A retry the caller did not route goes to another node while one is healthy: the server
+    // that sent GOAWAY on one session is sending it on its others too.
+    if (nodeId === undefined && affinityKey === undefined && this.#lostNodes !== undefined) {
+      nodeId = this.owner.nodeAvoiding(this.#lostNodes);
+    }
     if (nodeId === undefined && affinityKey === undefined && partition === undefined && priority === undefined && acquireTimeoutMs === undefined) {
       return ticket.options;
     }
@@ -232,12 +242,13 @@ export abstract class PooledRequest {
     );
   }
 
-  #retryOrFail(error: Error, client: Client): void {
+  #retryOrFail(error: Error, client: Client, nodeId: string): void {
     if (this.isAborted) {
       this.fail(this.abortReason ?? error);
       return;
     }
     if (isRefusedStream(error) || (isIdempotent(this.options) && isSessionLost(error, client))) {
+      (this.#lostNodes ??= []).push(nodeId);
       this.run();
       return;
     }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { ClientHttp2Session } from 'node:http2';
+import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Client } from 'undici';
 
 /*
@@ -76,5 +76,23 @@ export function openSession(client: Client, signal: AbortSignal): Promise<Client
     client.on('connectionError', onConnectionError);
     signal.addEventListener('abort', onAbort, { once: true });
     (internals[kConnect] as (this: Client, callback: () => void) => void).call(client, onConnected);
+  });
+}
+
+/**
+ * undici 7 destroys the socket on any GOAWAY, so streams the server would still finish fail
+ * (RFC 9113 6.8: streams up to the GOAWAY's last stream id may complete; a graceful shutdown
+ * counts on it). On a NO_ERROR GOAWAY Node's own session stops new streams and closes once the
+ * ones in flight end: undici's handler is taken off for that case only, so they end normally. An
+ * error GOAWAY still goes to undici's handler, which fails everything at once.
+ */
+export function finishStreamsOnGracefulGoaway(session: ClientHttp2Session): void {
+  const handlers = session.listeners('goaway');
+  // Only undici's own handler is expected here; anything else is left as it is.
+  if (handlers.length !== 1) return;
+  const undiciOnGoaway = handlers[0] as (this: ClientHttp2Session, ...args: unknown[]) => void;
+  session.removeListener('goaway', undiciOnGoaway);
+  session.on('goaway', function onGoaway(this: ClientHttp2Session, code: number, ...rest: unknown[]) {
+    if (code !== http2.constants.NGHTTP2_NO_ERROR) undiciOnGoaway.call(this, code, ...rest);
   });
 }

@@ -74,7 +74,7 @@ describe('the dispatcher with undici\'s controller API', () => {
     const pool = makePool({ nodes: [{ id: 'a', origin: server.origin }] });
     const pending = dispatchWithController(pool.dispatcher, { method: 'GET', path: '/delay?ms=200' });
     await eventually(() => server.openStreams === 1);
-    server.goaway();
+    server.goaway({ graceful: false, code: 0, lastStreamId: 0 }); // nothing processed: retried
     const result = await pending;
     expect(result).toMatchObject({ statusCode: 200, body: 'delayed', starts: 1 });
     expect(server.acceptedSessions).toBe(2);

@@ -13,6 +13,8 @@ export interface PgFactoryHooks {
 interface ConnectionState {
   /** The socket failed or the server ended the session: never run anything on it again. */
   isBroken: boolean;
+  /** What broke it (the server's FATAL, a socket error), already scrubbed of secrets. */
+  brokenBy?: Error;
   /** We are ending it ourselves: its 'end' is expected. */
   isClosing: boolean;
 }
@@ -50,6 +52,18 @@ export function isSessionFatal(error: unknown): boolean {
   const { severity, code } = error as { severity?: unknown; code?: unknown };
   if (severity === 'FATAL' || severity === 'PANIC') return true;
   return typeof code === 'string' && (code.startsWith('57P0') || code.startsWith('08'));
+}
+
+const NOT_QUERYABLE = /is not queryable$/;
+
+/**
+ * pg fails a statement it never sent, because the client had already broken, with a codeless
+ * "... is not queryable" that says nothing of why; the error that broke the client does (57P01
+ * for a terminated backend, a socket error), so that one is what the caller gets.
+ */
+export function explainUnsent(client: pg.Client, error: unknown): unknown {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== undefined || !NOT_QUERYABLE.test(error.message)) return error;
+  return stateOf(client)?.brokenBy ?? error;
 }
 
 /** Marks the client broken when `error` ended its session; returns whether it did. */
@@ -90,6 +104,7 @@ export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.C
       client.on('error', (error: Error) => {
         state.isBroken = true;
         redactError(error, secrets);
+        state.brokenBy ??= error;
         if (state.isClosing) return;
         hooks.onClientError?.(error, client);
         ctx.invalidate(error);

@@ -1,6 +1,6 @@
 import { createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
 import type pg from 'pg';
-import { createPgFactory, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
+import { createPgFactory, explainUnsent, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
 import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
 import { acquireAndQuery, acquireQueryable, MAX_BROKEN_ON_ARRIVAL, runQuery, type QueryRunContext } from './query.js';
 import { createSessionReset, PgLease } from './reset.js';
@@ -165,7 +165,7 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
         const ending = noteError(lease.connection, error) ? lease.destroy(error) : lease.release();
         // fn may have ended the lease itself: nothing more to do then.
         await ending.catch(() => undefined);
-        throw redactError(error, secrets);
+        throw redactError(explainUnsent(lease.connection, error), secrets);
       }
       await (isBrokenClient(lease.connection) ? lease.destroy() : lease.release()).catch((error: unknown) => {
         if (!isPoolError(error, 'LEASE_RELEASED')) throw error;

@@ -1,6 +1,6 @@
 import type { Lease } from '@pool/core';
 import type pg from 'pg';
-import { destroySocket, isBrokenClient, noteError, transactionStatus } from './factory.js';
+import { destroySocket, explainUnsent, isBrokenClient, noteError, transactionStatus } from './factory.js';
 import { invalid, type PgNode } from './options.js';
 import type { PgAcquireOptions } from './pool.js';
 import { redactError } from './redact.js';
@@ -75,7 +75,7 @@ export async function runTransaction<T>(
   } catch (error) {
     noteError(client, error);
     await rollbackAfterFailure(lease);
-    throw redactError(error, secrets);
+    throw redactError(explainUnsent(client, error), secrets);
   }
   await lease.release();
   return result;

@@ -74,6 +74,22 @@ describe('backend terminated', () => {
     expect(pool.stats().created).toBe(2);
   });
 
+  it('fails a transaction whose session died between its statements with the error that ended it', async () => {
+    // The SELECT's answer and the FATAL (idle_in_transaction_session_timeout, 25P03) come in one
+    // read: COMMIT is never sent. pg says only "not queryable"; the caller gets the server's reason.
+    const applicationName = uniqueAppName('fatal-mid-transaction');
+    const pool = makePool(applicationName, { maxPerNode: 1 });
+    await pool.query('SET idle_in_transaction_session_timeout = 20');
+    const error = await pool.transaction(async (client) => {
+      const select = client.query('SELECT 4 AS fourth');
+      const busyUntil = Date.now() + 150;
+      while (Date.now() < busyUntil) { /* the answer and the FATAL pile up in the socket */ }
+      return (await select).rows;
+    }).catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ code: '25P03' });
+    expect(await pool.query('SELECT 5 AS fifth')).toMatchObject({ rows: [{ fifth: 5 }] });
+  });
+
   it('fails only the in-flight query of a busy terminated backend; the pool heals', async () => {
     const applicationName = uniqueAppName('busy-kill');
     const pool = makePool(applicationName, { maxPerNode: 4 });

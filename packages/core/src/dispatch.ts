@@ -212,18 +212,11 @@ export class Dispatcher<C, N extends PoolNode> {
   private validateFor(waiter: Waiter<C, N>, record: PooledConnection<C, N>): void {
     this.pool.setState(record, 'validating');
     waiter.validating = record;
-    if (!this.isExclusive) {
-      record.riders = [];
-      record.node.validatingForAcquire++;
-    }
+    if (!this.isExclusive) this.supply.validationStarted(record);
     void this.pool.lifecycle.validate(record, 'acquire').then((isValid) => {
       waiter.validating = undefined;
-      if (record.riders !== undefined) {
-        // Valid, the pump below serves them from this connection; invalid, they go on to a create.
-        for (const rider of record.riders) rider.hasPendingCreate = false;
-        record.riders = undefined;
-        record.node.validatingForAcquire--;
-      }
+      // Valid, the pump below serves its riders from this connection; invalid, they go on to a create.
+      if (record.riders !== undefined) this.supply.validationEnded(record);
       if (record.state !== 'validating') {
         this.pool.afterChange(); // destroyed meanwhile (drain, node removal): riders look elsewhere
         return;

@@ -1,6 +1,7 @@
 import type { NodePredicate, NodeSelector } from './balancer.js';
 import { PoolError } from './errors.js';
 import type { ConnectionPool } from './engine.js';
+import type { PooledConnection } from './connection.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { Waiter } from './waiters.js';
@@ -13,6 +14,8 @@ import type { Waiter } from './waiters.js';
 export class CapacitySupply<C, N extends PoolNode> {
   /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
   private now = 0;
+  /** Multiplexed connections being validated for a waiter, over all nodes. */
+  private validations = 0;
   private readonly isExclusive: boolean;
 
   constructor(
@@ -30,6 +33,7 @@ export class CapacitySupply<C, N extends PoolNode> {
   /** No connection is free for this waiter: start a create for it, or fail it when no node ever could. */
   provide(waiter: Waiter<C, N>, now: number): void {
     this.now = now;
+    if (this.validations > 0 && waiter.node === undefined && waiter.affinityKey === undefined && this.rideAnyValidation(waiter)) return;
     let node = waiter.node;
     if (node === undefined) {
       const canCreate = waiter.failedNodes === undefined ? this.canCreateOn : (candidate: NodeState<C, N>) => this.canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
@@ -94,6 +98,30 @@ export class CapacitySupply<C, N extends PoolNode> {
       }
     }
     return false;
+  }
+
+  /** A waiter that may go to any node rides on a validation on any node, rather than create. */
+  private rideAnyValidation(waiter: Waiter<C, N>): boolean {
+    for (const node of this.pool.nodeList) {
+      if (node.validatingForAcquire === 0 || !node.isSelectable || waiter.failedNodes?.includes(node.id)) continue;
+      if (this.rideValidation(node, waiter)) return true;
+    }
+    return false;
+  }
+
+  /** A multiplexed connection goes into validation for a waiter: others may ride on it. */
+  validationStarted(record: PooledConnection<C, N>): void {
+    record.riders = [];
+    record.node.validatingForAcquire++;
+    this.validations++;
+  }
+
+  /** Its validation ended, either way: its riders look for capacity again. */
+  validationEnded(record: PooledConnection<C, N>): void {
+    for (const rider of record.riders ?? []) rider.hasPendingCreate = false;
+    record.riders = undefined;
+    record.node.validatingForAcquire--;
+    this.validations--;
   }
 
   private readonly canCreateOn: NodePredicate<C, N> = (node) => {

@@ -156,6 +156,26 @@ describe('connection lifecycle', () => {
     await pool.drain();
   });
 
+  it('a burst after idle rides on validations on another node rather than create on an empty one', async () => {
+    const clock = new FakeClock();
+    const factory = trackingFactory({ withValidate: true });
+    const pool = createPool({
+      factory, clock, nodes: [{ id: 'a' }, { id: 'b' }], maxLeasesPerConnection: 10, maxPerNode: 10,
+      validateOnAcquire: { idleForMs: 500 }, healthCheckIntervalMs: 0,
+    });
+    const warm = await Promise.all(Array.from({ length: 20 }, () => pool.acquire({ node: 'a' })));
+    await Promise.all(warm.map((lease) => lease.release()));
+    await clock.advance(600);
+    // Node b has no connection, and the balancer prefers it for a create; a's two connections
+    // are being validated and will carry the 20.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => pool.acquire()));
+    await flushPromises();
+    expect(factory.createCalls).toBe(2);
+    expect(new Set(burst.map((lease) => lease.node.id))).toEqual(new Set(['a']));
+    await Promise.all(burst.map((lease) => lease.release()));
+    await pool.drain();
+  });
+
   it('validateOnAcquire: true validates every time; false never', async () => {
     for (const [setting, expected] of [[true, 2], [false, 0]] as const) {
       const factory = trackingFactory({ withValidate: true });

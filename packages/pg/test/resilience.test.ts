@@ -45,7 +45,7 @@ describe('backend terminated', () => {
     const first = pool.query('SELECT 1 AS first');
     const second = pool.query('SELECT 2 AS second');
     for (let i = 0; i < 5; i++) await null; // let both reach the pool and `first` reach the socket
-    const busyUntil = Date.now() + 150;
+    const busyUntil = Date.now() + 400;
     while (Date.now() < busyUntil) { /* the answer and the FATAL pile up in the socket */ }
     expect((await first).rows).toEqual([{ first: 1 }]);
     // Sent on a new connection: `second` never met the dead one ("not queryable").
@@ -67,7 +67,7 @@ describe('backend terminated', () => {
       return (await client.query('SELECT 3 AS third')).rows;
     });
     for (let i = 0; i < 5; i++) await null; // let BEGIN reach the socket
-    const busyUntil = Date.now() + 150;
+    const busyUntil = Date.now() + 400;
     while (Date.now() < busyUntil) { /* BEGIN's answer and the FATAL pile up in the socket */ }
     expect(await transaction).toEqual([{ third: 3 }]);
     expect(runs).toBe(1);
@@ -82,7 +82,7 @@ describe('backend terminated', () => {
     await pool.query('SET idle_in_transaction_session_timeout = 20');
     const error = await pool.transaction(async (client) => {
       const select = client.query('SELECT 4 AS fourth');
-      const busyUntil = Date.now() + 150;
+      const busyUntil = Date.now() + 400;
       while (Date.now() < busyUntil) { /* the answer and the FATAL pile up in the socket */ }
       return (await select).rows;
     }).catch((failure: unknown) => failure);

@@ -30,7 +30,7 @@ export class CapacitySupply<C, N extends PoolNode> {
     return node.isSelectable;
   };
 
-  /** No connection is free for this waiter: start a create for it, or fail it when no node ever could. */
+  /** No connection is free for this waiter: a seat on a validation or create under way, a create of its own, or NODE_UNAVAILABLE when no node ever could serve it. */
   provide(waiter: Waiter<C, N>, now: number): void {
     this.now = now;
     if (this.validatingNodes.size > 0 && waiter.node === undefined && waiter.affinityKey === undefined && this.rideAnyValidation(waiter)) return;

@@ -1,5 +1,5 @@
 export { createPool } from './pool.js';
-export { invalidOption } from './options.js';
+export { invalidOption } from './resolve-options.js';
 export type { AcquireOptions, Pool } from './pool.js';
 export type { Lease } from './lease.js';
 export { PoolError, isPoolError } from './errors.js';

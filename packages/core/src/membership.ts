@@ -2,7 +2,8 @@ import type { PooledConnection } from './connection.js';
 import { PoolError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import { NodeState } from './node.js';
-import { checkNode, type PoolNode } from './options.js';
+import type { PoolNode } from './options.js';
+import { checkNode } from './resolve-options.js';
 import type { ConnectionPool } from './engine.js';
 
 /** The pool's nodes: adding, removing and draining them at run time, and emptying one. */

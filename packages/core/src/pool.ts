@@ -1,7 +1,8 @@
 import { ConnectionPool } from './engine.js';
 import type { PoolEventName, PoolListener } from './events.js';
 import type { Lease, PoolLease } from './lease.js';
-import { type PoolNode, type PoolOptions, resolveOptions } from './options.js';
+import type { PoolNode, PoolOptions } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import type { PoolHealthReport, PoolStats } from './stats.js';
 
 export interface AcquireOptions {

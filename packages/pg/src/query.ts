@@ -62,17 +62,7 @@ export function acquireAndQuery(
   context: QueryRunContext,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    let replacements = 0;
-    const onLease = (lease: Lease<pg.Client, PgNode>): void => {
-      if (replacements < MAX_BROKEN_ON_ARRIVAL && isBrokenClient(lease.connection)) {
-        replacements++;
-        discardBroken(lease);
-        acquire().then(onLease, reject);
-        return;
-      }
-      queryAndEndLease(lease, text, values, context, resolve, reject);
-    };
-    acquire().then(onLease, reject);
+    withQueryableLease(acquire, (lease) => queryAndEndLease(lease, text, values, context, resolve, reject), reject, 0);
   });
 }
 
@@ -85,20 +75,26 @@ export function acquireAndQuery(
  */
 export const MAX_BROKEN_ON_ARRIVAL = 3;
 
-/** Ends a lease whose client broke before anything was sent on it. */
-export function discardBroken(lease: Lease<pg.Client, PgNode>): void {
-  lease.destroy().catch(() => undefined);
+/** Acquires; a lease broken on arrival is destroyed and replaced (see {@link MAX_BROKEN_ON_ARRIVAL}). */
+function withQueryableLease(
+  acquire: () => Promise<Lease<pg.Client, PgNode>>,
+  onLease: (lease: Lease<pg.Client, PgNode>) => void,
+  onError: (error: unknown) => void,
+  replacements: number,
+): void {
+  acquire().then((lease) => {
+    if (replacements < MAX_BROKEN_ON_ARRIVAL && isBrokenClient(lease.connection)) {
+      lease.destroy().catch(() => undefined);
+      withQueryableLease(acquire, onLease, onError, replacements + 1);
+      return;
+    }
+    onLease(lease);
+  }, onError);
 }
 
-/** {@link acquireAndQuery}'s replacement of a lease broken on arrival, for the other paths. */
+/** A lease on a client that can take a statement now, for the paths other than {@link acquireAndQuery}. */
 export function acquireQueryable(acquire: () => Promise<Lease<pg.Client, PgNode>>): Promise<Lease<pg.Client, PgNode>> {
-  const attempt = (replacements: number): Promise<Lease<pg.Client, PgNode>> =>
-    acquire().then((lease) => {
-      if (replacements >= MAX_BROKEN_ON_ARRIVAL || !isBrokenClient(lease.connection)) return lease;
-      discardBroken(lease);
-      return attempt(replacements + 1);
-    });
-  return attempt(0);
+  return new Promise((resolve, reject) => withQueryableLease(acquire, resolve, reject, 0));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { NodePredicate } from './balancer.js';
 import { NodeSelector } from './balancer.js';
 import type { PooledConnection } from './connection.js';
 import { PoolLease } from './lease.js';
-import type { NodeState } from './node.js';
+import { NodeChecks, type NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
 import { CapacitySupply } from './supply.js';
@@ -19,8 +19,8 @@ export class Dispatcher<C, N extends PoolNode> {
   private readonly supply: CapacitySupply<C, N>;
   private isPumping = false;
   private isPumpRequested = false;
-  /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
-  private now = 0;
+  /** The node tests, judged at the time of the current dispatch. */
+  private readonly checks: NodeChecks<C, N>;
   // Options read on every acquire, resolved once.
   private readonly isExclusive: boolean;
   private readonly isLifo: boolean;
@@ -31,7 +31,8 @@ export class Dispatcher<C, N extends PoolNode> {
   constructor(private readonly pool: ConnectionPool<C, N>) {
     const { options } = pool;
     this.selector = new NodeSelector(options.balancer);
-    this.supply = new CapacitySupply(pool, this.selector);
+    this.checks = new NodeChecks(options.circuitBreaker, options.maxPerNode);
+    this.supply = new CapacitySupply(pool, this.selector, this.checks);
     this.isExclusive = options.maxLeasesPerConnection === 1;
     this.isLifo = options.idleOrder === 'lifo';
     this.maxUses = options.maxUses;
@@ -67,7 +68,7 @@ export class Dispatcher<C, N extends PoolNode> {
     stack: string | undefined,
   ): PoolLease<C, N> | undefined {
     if (partition !== undefined && !partition.hasRoom) return undefined;
-    this.now = now;
+    this.checks.now = now;
     const record = this.findAvailable(node, affinityKey, undefined, now);
     if (record === undefined || this.needsValidation(record, now)) return undefined;
     return this.grant(record, partition, now, 0, stack);
@@ -84,7 +85,7 @@ export class Dispatcher<C, N extends PoolNode> {
     if (node !== undefined) return node.isSelectable ? this.takeFrom(node, now) : undefined;
     if (this.pool.available === 0) return undefined;
     if (affinityKey !== undefined) {
-      const target = this.selector.pick(this.pool.nodeList, this.isHealthy, affinityKey);
+      const target = this.selector.pick(this.pool.nodeList, this.checks.isHealthy, affinityKey);
       return target ? this.takeFrom(target, now) : undefined;
     }
     const candidates = this.pool.availableNodes;
@@ -100,11 +101,6 @@ export class Dispatcher<C, N extends PoolNode> {
   private pickAvoiding(candidates: readonly NodeState<C, N>[], failedNodes: string[]): NodeState<C, N> | undefined {
     return this.selector.pick(candidates, (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id));
   }
-
-  private readonly isHealthy: NodePredicate<C, N> = (node) => {
-    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
-    return node.isSelectable;
-  };
 
   private readonly hasAvailable: NodePredicate<C, N> = (node) => node.available.size > 0 && node.isSelectable;
 
@@ -187,7 +183,7 @@ export class Dispatcher<C, N extends PoolNode> {
   }
 
   private serveWaiters(now: number): void {
-    this.now = now;
+    this.checks.now = now;
     const waiters = this.pool.waiters;
     waiters.startIteration();
     for (let waiter = waiters.advance(now); waiter !== undefined; waiter = waiters.advance(now)) {

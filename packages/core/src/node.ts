@@ -95,3 +95,27 @@ export class NodeState<C, N extends PoolNode> {
     return !this.isRemoved && !this.isDraining && this.circuit !== 'open';
   }
 }
+
+/**
+ * The node tests the balancer picks by, judged at `now` (set by whoever dispatches). Bound once,
+ * so a pick allocates no closure; shared by finding a connection and starting a create.
+ */
+export class NodeChecks<C, N extends PoolNode> {
+  now = 0;
+
+  constructor(
+    private readonly breaker: CircuitBreakerOptions | false,
+    private readonly maxPerNode: number,
+  ) {}
+
+  /** Its circuit brought up to date: may it take new leases? */
+  readonly isHealthy = (node: NodeState<C, N>): boolean => {
+    node.refreshCircuit(this.now, this.breaker);
+    return node.isSelectable;
+  };
+
+  /** May a connection be created on it now? */
+  readonly canCreateOn = (node: NodeState<C, N>): boolean =>
+    this.isHealthy(node) && node.mayCreate && node.total < this.maxPerNode;
+}
+

@@ -1,8 +1,8 @@
-import type { NodePredicate, NodeSelector } from './balancer.js';
+import type { NodeSelector } from './balancer.js';
 import { PoolError } from './errors.js';
 import type { ConnectionPool } from './engine.js';
 import type { PooledConnection } from './connection.js';
-import type { NodeState } from './node.js';
+import type { NodeChecks, NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { Waiter } from './waiters.js';
 
@@ -12,8 +12,6 @@ import type { Waiter } from './waiters.js';
  * NODE_UNAVAILABLE when no node ever could serve it.
  */
 export class CapacitySupply<C, N extends PoolNode> {
-  /** Time of the current dispatch, read by the node predicates (bound once, no closure per call). */
-  private now = 0;
   /** Nodes with a multiplexed connection being validated for a waiter (a set: 1,000 nodes stay cheap). */
   private readonly validatingNodes = new Set<NodeState<C, N>>();
   private readonly isExclusive: boolean;
@@ -21,25 +19,22 @@ export class CapacitySupply<C, N extends PoolNode> {
   constructor(
     private readonly pool: ConnectionPool<C, N>,
     private readonly selector: NodeSelector<C, N>,
+    /** The dispatcher's node tests, already set to the time of this dispatch. */
+    private readonly checks: NodeChecks<C, N>,
   ) {
     this.isExclusive = pool.options.maxLeasesPerConnection === 1;
   }
 
-  private readonly isHealthy: NodePredicate<C, N> = (node) => {
-    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
-    return node.isSelectable;
-  };
-
   /** No connection is free for this waiter: a seat on a validation or create under way, a create of its own, or NODE_UNAVAILABLE when no node ever could serve it. */
   provide(waiter: Waiter<C, N>, now: number): void {
-    this.now = now;
     if (this.validatingNodes.size > 0 && waiter.node === undefined && waiter.affinityKey === undefined && this.rideAnyValidation(waiter)) return;
     let node = waiter.node;
     if (node === undefined) {
-      const canCreate = waiter.failedNodes === undefined ? this.canCreateOn : (candidate: NodeState<C, N>) => this.canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
-      node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
+      const { canCreateOn } = this.checks;
+      const canCreate = waiter.failedNodes === undefined ? canCreateOn : (candidate: NodeState<C, N>) => canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
+      node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.checks.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
       if (node === undefined) {
-        if (!this.pool.nodeList.some(this.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
+        if (!this.pool.nodeList.some(this.checks.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
         return;
       }
     } else {
@@ -121,11 +116,6 @@ export class CapacitySupply<C, N extends PoolNode> {
     record.riders = undefined;
     if (--record.node.validatingForAcquire === 0) this.validatingNodes.delete(record.node);
   }
-
-  private readonly canCreateOn: NodePredicate<C, N> = (node) => {
-    node.refreshCircuit(this.now, this.pool.options.circuitBreaker);
-    return node.isSelectable && node.mayCreate && node.total < this.pool.options.maxPerNode;
-  };
 
   /** At maxTotal, an idle connection of another node makes room for a waiter of this one. */
   private evictIdleElsewhere(waiter: Waiter<C, N>, target: NodeState<C, N>): void {

@@ -1,6 +1,6 @@
-export { createPool } from './pool.js';
+export { acquireOptionsOf, createPool } from './pool.js';
 export { invalidOption } from './resolve-options.js';
-export type { AcquireOptions, Pool } from './pool.js';
+export type { AcquireOptions, CallAcquireOptions, Pool } from './pool.js';
 export type { Lease } from './lease.js';
 export { PoolError, isPoolError } from './errors.js';
 export type { PoolErrorCode } from './errors.js';

@@ -19,6 +19,27 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Acquire options as a transport's per-call options carry them: the wait is `acquireTimeoutMs`,
+ * because the transport's own `timeoutMs` (if it has one) bounds the whole operation.
+ */
+export interface CallAcquireOptions extends Omit<AcquireOptions, 'timeoutMs'> {
+  /** Overrides acquireTimeoutMs for this call. */
+  acquireTimeoutMs?: number;
+}
+
+/** The acquire options in a transport's per-call options, and nothing else of them. */
+export function acquireOptionsOf(options: CallAcquireOptions): AcquireOptions {
+  const acquire: AcquireOptions = {};
+  if (options.node !== undefined) acquire.node = options.node;
+  if (options.affinityKey !== undefined) acquire.affinityKey = options.affinityKey;
+  if (options.partition !== undefined) acquire.partition = options.partition;
+  if (options.priority !== undefined) acquire.priority = options.priority;
+  if (options.signal !== undefined) acquire.signal = options.signal;
+  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
+  return acquire;
+}
+
 /** A pool of connections over one or more nodes. */
 export interface Pool<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
   acquire(options?: AcquireOptions): Promise<Lease<C, N>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPool, isPoolError, PoolError, type Lease } from '@pool/core';
+import { acquireOptionsOf, createPool, isPoolError, PoolError, type Lease } from '@pool/core';
 import { FakeClock, flushPromises, trackingFactory, type FakeConnection } from '@pool/testkit';
 
 describe('acquire and release', () => {
@@ -239,5 +239,14 @@ describe('the pool object', () => {
     expect(pool.stats()).toMatchObject({ acquired: 1, released: 1 });
     expect(Object.keys(pool)).toEqual(['dispatcher', 'options', 'waiters', 'creator', 'counters', 'request', 'query']);
     await pool.drain();
+  });
+});
+
+describe('acquireOptionsOf', () => {
+  it('keeps the acquire fields of a transport call, the wait as timeoutMs, and nothing else', () => {
+    const signal = new AbortController().signal;
+    const call = { node: 'a', affinityKey: 'k', partition: 'p', priority: 2, signal, acquireTimeoutMs: 50, timeoutMs: 9_000, stdin: 'x' };
+    expect(acquireOptionsOf(call)).toEqual({ node: 'a', affinityKey: 'k', partition: 'p', priority: 2, signal, timeoutMs: 50 });
+    expect(acquireOptionsOf({})).toEqual({});
   });
 });

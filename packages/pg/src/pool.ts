@@ -1,4 +1,4 @@
-import { createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import { acquireOptionsOf, createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
 import type pg from 'pg';
 import { createPgFactory, explainUnsent, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
 import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
@@ -52,15 +52,7 @@ export interface PgPool extends Omit<Pool<pg.Client, PgNode>, 'acquire' | 'use' 
 }
 
 export function toAcquireOptions(options: PgAcquireOptions | undefined): AcquireOptions | undefined {
-  if (options === undefined) return undefined;
-  const acquire: AcquireOptions = {};
-  if (options.node !== undefined) acquire.node = options.node;
-  if (options.partition !== undefined) acquire.partition = options.partition;
-  if (options.priority !== undefined) acquire.priority = options.priority;
-  if (options.affinityKey !== undefined) acquire.affinityKey = options.affinityKey;
-  if (options.signal !== undefined) acquire.signal = options.signal;
-  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
-  return acquire;
+  return options === undefined ? undefined : acquireOptionsOf(options);
 }
 
 /**

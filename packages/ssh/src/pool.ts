@@ -1,4 +1,4 @@
-import { createPool, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import { acquireOptionsOf, createPool, type Lease, type Pool } from '@pool/core';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { retryableErrors, type TrackClosing } from './channel.js';
 import { execOnClient, type SshExecOptions, type SshExecResult } from './exec.js';
@@ -72,17 +72,6 @@ export function createSshPool(options: SshPoolOptions): SshPool {
       return onLease(sftpOptions, (client, track) => sftpOnClient(client, fn, sftpOptions, track));
     },
   });
-}
-
-function acquireOptionsOf(options: SshExecOptions | SshSftpOptions): AcquireOptions {
-  const acquire: AcquireOptions = {};
-  if (options.node !== undefined) acquire.node = options.node;
-  if (options.affinityKey !== undefined) acquire.affinityKey = options.affinityKey;
-  if (options.partition !== undefined) acquire.partition = options.partition;
-  if (options.priority !== undefined) acquire.priority = options.priority;
-  if (options.signal !== undefined) acquire.signal = options.signal;
-  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
-  return acquire;
 }
 
 /** Releases, or destroys when the connection is no longer usable. Never throws: the caller's outcome wins. */

@@ -1,4 +1,4 @@
-import { POOL_NAMES, type DemoConfig, type PoolName } from './config.js';
+import { POOL_NAMES, type DemoConfig, type ExternalGrpcNode, type ExternalHttp2Node, type ExternalTcpNode, type PoolName } from './config.js';
 import { embeddedGrpc, embeddedHttp2, embeddedPg, embeddedSsh, embeddedTcp } from './embedded-peers.js';
 import { externalGrpc, externalHttp2, externalPg, externalSsh, externalTcp } from './external-peers.js';
 
@@ -21,9 +21,10 @@ export interface PeerNode {
   readonly actions: PeerAction[];
 }
 
-export interface TcpEndpoint { id: string; host: string; port: number }
-export interface Http2Endpoint { id: string; origin: string }
-export interface GrpcEndpoint { id: string; target: string }
+/** Where a pool connects: for TCP, HTTP/2 and gRPC the same fields a config's external node has. */
+export type TcpEndpoint = ExternalTcpNode;
+export type Http2Endpoint = ExternalHttp2Node;
+export type GrpcEndpoint = ExternalGrpcNode;
 export interface SshEndpoint {
   id: string;
   host: string;

@@ -1,5 +1,6 @@
 export { acquireOptionsOf, createPool } from './pool.js';
-export { invalidOption } from './resolve-options.js';
+export { checkCallTimeout, invalidOption, nearestName, rejectUnknownOptions } from './resolve-options.js';
+export { holdProcess, holdWhile, openProcessHolds } from './keep-alive.js';
 export type { AcquireOptions, CallAcquireOptions, Pool } from './pool.js';
 export type { Lease } from './lease.js';
 export { PoolError, isPoolError } from './errors.js';

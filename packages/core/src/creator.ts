@@ -6,6 +6,7 @@ import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { ConnectionPool } from './engine.js';
 import type { Waiter } from './waiters.js';
+import { createChannel } from './diagnostics.js';
 
 /**
  * Creates connections: create timeouts, retries with full-jitter backoff, the circuit breaker's
@@ -61,6 +62,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
         return;
       }
       pool.counters.createFailures++;
+      node.createFailures++;
       node.lastError = describeError(error);
       pool.emit('createError', { node: node.id, error, attempt });
       this.recordFailure(node, now);
@@ -88,8 +90,13 @@ export class ConnectionCreator<C, N extends PoolNode> {
     const timer = abortAfter(pool.clock, controller, pool.options.createTimeoutMs, 'create');
     try {
       const context = { signal: controller.signal, invalidate: (reason?: unknown) => pool.lifecycle.invalidate(record, reason) };
-      const creating = Promise.resolve().then(() => factory.create(node.node, context));
-      record.connection = await raceAbort(creating, controller.signal, (late) => this.disposeStray(late, node));
+      const bounded = (): Promise<C> => {
+        const creating = Promise.resolve().then(() => factory.create(node.node, context));
+        return raceAbort(creating, controller.signal, (late) => this.disposeStray(late, node));
+      };
+      record.connection = await (createChannel.hasSubscribers
+        ? createChannel.tracePromise(bounded, { pool: pool.name, node: node.id })
+        : bounded());
       if (record.isRetired) throw record.retiredBecause ?? new Error('The connection was invalidated while it was created');
       return undefined;
     } catch (error) {
@@ -115,6 +122,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
     record.lastValidatedAt = now;
     record.expiresAt = maxLifetimeMs > 0 ? now + maxLifetimeMs - Math.random() * lifetimeJitterMs : Infinity;
     pool.counters.created++;
+    node.created++;
     pool.createMs.record(durationMs);
     if (node.recordSuccess()) {
       pool.openCircuits--;

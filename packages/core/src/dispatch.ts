@@ -143,6 +143,7 @@ export class Dispatcher<C, N extends PoolNode> {
     record.useCount++;
     if (record.leases >= record.maxLeases || record.useCount >= this.maxUses) this.pool.removeAvailable(record);
     node.leases++;
+    node.acquired++;
     this.pool.leases++;
     if (partition) partition.active++;
     this.pool.counters.acquired++;

@@ -16,6 +16,7 @@ import { Waiter, WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
 import { unavailable } from './supply.js';
 import { NodeMembership } from './membership.js';
+import { releaseChannel } from './diagnostics.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -23,6 +24,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> implements LeaseOwner<C, N> {
   readonly options: ResolvedOptions<C, N>;
   readonly clock: Clock;
+  readonly name: string;
+  readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number };
   readonly partitions: Map<string, PartitionState>;
   readonly waiters: WaiterQueue<C, N>;
   readonly leakWatch: Set<PoolLease<C, N>> | undefined;
@@ -38,20 +41,19 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   lastNow: number;
   /** Released connections go through reset and/or validation before idle. */
   private readonly needsRecycle: boolean;
-  /** Validation on acquire depends on how long a connection was idle, to the ms. */
-  private readonly needsPreciseIdleTime: boolean;
   private drainPromise: Promise<void> | undefined;
 
   constructor(options: ResolvedOptions<C, N>) {
     super();
     this.options = options;
     this.clock = options.clock;
+    this.name = options.name;
+    this.limits = options;
     this.partitions = createPartitions(options.partitions);
     this.waiters = new WaiterQueue(options.priorityAgingMs);
     this.leakWatch = options.leakDetectionMs > 0 ? new Set() : undefined;
     this.lastNow = this.clock.now();
     this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
-    this.needsPreciseIdleTime = options.factory.validate !== undefined && options.validateIdleForMs > 0;
     this.lifecycle = new ConnectionLifecycle(this);
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
@@ -187,12 +189,18 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     if (lease.partition) lease.partition.active--;
     this.counters.released++;
     this.leakWatch?.delete(lease);
-    // The idle timeout and lifetime checks are fine with the pool's last reading of the clock
-    // (at most one maintenance interval old); a waiter, a listener or a validation window is not.
-    const now = this.waiters.size > 0 || this.hasReleaseListeners || this.needsPreciseIdleTime ? this.clock.now() : this.lastNow;
+    // One clock read per release: useMs needs it (the pool's last reading may be a maintenance
+    // interval old), and the idle time, waiters and listeners then share it.
+    const now = this.clock.now();
+    const heldMs = now - lease.acquiredAt;
+    this.useMs.record(heldMs);
     if (this.hasReleaseListeners) {
-      const heldMs = now - lease.acquiredAt;
       this.emit('release', lease.partition ? { node: node.id, heldMs, partition: lease.partition.name } : { node: node.id, heldMs });
+    }
+    if (releaseChannel.hasSubscribers) {
+      releaseChannel.publish(lease.partition
+        ? { pool: this.name, node: node.id, heldMs, partition: lease.partition.name }
+        : { pool: this.name, node: node.id, heldMs });
     }
     if (record.state === 'closing') {
       this.afterChange();

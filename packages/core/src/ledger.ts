@@ -39,6 +39,11 @@ export abstract class PoolLedger<C, N extends PoolNode> extends PoolEmitter {
   };
   readonly waitMs = new Histogram();
   readonly createMs = new Histogram();
+  readonly useMs = new Histogram();
+  /** `PoolOptions.name`. */
+  abstract readonly name: string;
+  /** For stats(): maxPerNode, maxTotal and minIdlePerNode. */
+  abstract readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number };
   private readonly watchers = new Set<() => void>();
 
   /** Hands freed capacity to waiters. */
@@ -134,16 +139,21 @@ export abstract class PoolLedger<C, N extends PoolNode> extends PoolEmitter {
       nodes[node.id] = {
         total: node.total, idle: node.idle, active: node.active, creating: node.creating,
         waiting: node.waiting, healthy: node.circuit !== 'open', circuit: node.circuit,
+        leases: node.leases, acquired: node.acquired, created: node.created, destroyed: node.destroyed,
+        createFailures: node.createFailures, validationFailures: node.validationFailures,
       };
     }
     const partitions: PoolStats['partitions'] = {};
     for (const partition of this.partitions.values()) {
       partitions[partition.name] = { active: partition.active, waiting: partition.waiting, max: partition.max };
     }
+    const nodeCount = this.nodeList.length;
+    const { maxPerNode, maxTotal, minIdlePerNode } = this.limits;
     return {
+      name: this.name, max: Math.min(maxTotal, maxPerNode * nodeCount), minIdle: minIdlePerNode * nodeCount,
       total: this.total, idle: this.idle, active: this.active, creating: this.creating,
       waiting: this.waiters.size, leases: this.leases, ...this.counters,
-      waitMs: this.waitMs.summary(), createMs: this.createMs.summary(), nodes, partitions,
+      waitMs: this.waitMs.summary(), createMs: this.createMs.summary(), useMs: this.useMs.summary(), nodes, partitions,
     };
   }
 }

@@ -5,6 +5,7 @@ import type { DestroyReason } from './events.js';
 import type { ConnectionPool } from './engine.js';
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
+import { destroyChannel } from './diagnostics.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -90,7 +91,10 @@ export class ConnectionLifecycle<C, N extends PoolNode> {
       if (timer) this.pool.clock.clearTimeout(timer);
     }
     record.lastValidatedAt = this.pool.clock.now();
-    if (!isValid) this.pool.counters.validationFailures++;
+    if (!isValid) {
+      this.pool.counters.validationFailures++;
+      record.node.validationFailures++;
+    }
     return isValid;
   }
 
@@ -139,7 +143,9 @@ export class ConnectionLifecycle<C, N extends PoolNode> {
       .then(() => {
         this.pool.forgetRecord(record);
         this.pool.counters.destroyed++;
+        node.destroyed++;
         this.pool.emit('destroy', error === undefined ? { node: node.id, reason } : { node: node.id, reason, error });
+        if (destroyChannel.hasSubscribers) destroyChannel.publish({ pool: this.pool.name, node: node.id, reason });
         this.pool.afterChange();
       });
   }

@@ -31,6 +31,12 @@ export class NodeState<C, N extends PoolNode> {
   isRemoved = false;
   isDraining = false;
   lastError: string | undefined = undefined;
+  // Per-node counters behind stats().nodes.
+  acquired = 0;
+  created = 0;
+  destroyed = 0;
+  createFailures = 0;
+  validationFailures = 0;
 
   circuit: CircuitState = 'closed';
   consecutiveFailures = 0;

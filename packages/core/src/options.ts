@@ -112,6 +112,12 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   priorityAgingMs?: number;
   /** Time source; default the system clock. */
   clock?: Clock;
+  /**
+   * What stats, metrics and diagnostics channels call this pool; default `'pool'` (transports
+   * default to their endpoint: the database name, the first origin...). Give each pool of a
+   * process its own, so their metrics are told apart. Never put a secret in it.
+   */
+  name?: string;
 }
 
 /** Options with every default filled in. */
@@ -141,4 +147,5 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   leakDetectionMs: number;
   priorityAgingMs: number;
   clock: Clock;
+  name: string;
 }

@@ -1,3 +1,4 @@
+import { acquireChannel, publishImmediateAcquire, type AcquireChannelContext } from './diagnostics.js';
 import { ConnectionPool } from './engine.js';
 import type { PoolEventName, PoolListener } from './events.js';
 import type { Lease, PoolLease } from './lease.js';
@@ -83,13 +84,36 @@ class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
   }
 
   acquire(options?: AcquireOptions): Promise<Lease<C, N>> {
+    if (acquireChannel.hasSubscribers) return acquireChannel.tracePromise(this.#acquire, this.#traceContext(options), this, options);
     const engine = this.#engine;
     const lease = engine.tryAcquire(options);
     return lease === undefined ? engine.acquireQueued(options) : Promise.resolve(lease);
   }
 
+  readonly #acquire = (options: AcquireOptions | undefined): Promise<Lease<C, N>> => {
+    const engine = this.#engine;
+    const lease = engine.tryAcquire(options);
+    return lease === undefined ? engine.acquireQueued(options) : Promise.resolve(lease);
+  };
+
   tryAcquire(options?: AcquireOptions): Lease<C, N> | undefined {
-    return this.#engine.tryAcquire(options);
+    const lease = this.#engine.tryAcquire(options);
+    if (lease !== undefined && acquireChannel.hasSubscribers) publishImmediateAcquire(this.#traceContext(options), lease);
+    return lease;
+  }
+
+  /** The `@pool/core:acquire` context of a call: the pool, and what the call asked for. */
+  #traceContext(options: AcquireOptions | undefined): AcquireChannelContext {
+    const engine = this.#engine;
+    const context: AcquireChannelContext = { pool: engine.name, priority: 0 };
+    if (options === undefined) return context;
+    if (options.node !== undefined) context.node = options.node;
+    if (options.partition !== undefined) {
+      context.partition = options.partition;
+      context.priority = engine.partitions.get(options.partition)?.priority ?? 0;
+    }
+    if (options.priority !== undefined) context.priority = options.priority;
+    return context;
   }
 
   async use<R>(fn: (connection: C, lease: Lease<C, N>) => Promise<R> | R, options?: AcquireOptions): Promise<R> {

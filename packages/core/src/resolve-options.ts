@@ -155,6 +155,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
     leakDetectionMs: checkNumber('leakDetectionMs', optional(options.leakDetectionMs, 0), { min: 0 }),
     priorityAgingMs: checkNumber('priorityAgingMs', optional(options.priorityAgingMs, 1_000), { min: 1, allowInfinity: true }),
     clock: resolveClock(optional(options.clock, systemClock)),
+    name: checkName(optional(options.name, 'pool')),
   };
 }
 
@@ -164,6 +165,11 @@ export function checkNode<N extends PoolNode>(node: N, option: string, seen: Set
   if (seen.has(node.id)) throw invalidOption(`${option}.id`, node.id, 'must be unique among the nodes');
   if (node.weight !== undefined) checkNumber(`${option}.weight`, node.weight, { min: 0 });
   seen.add(node.id);
+}
+
+function checkName(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalidOption('name', value, 'must be a non-empty string');
+  return value;
 }
 
 function checkBoolean(option: string, value: unknown): boolean {

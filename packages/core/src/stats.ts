@@ -12,6 +12,18 @@ export interface NodeStats {
   waiting: number;
   healthy: boolean;
   circuit: CircuitState;
+  /** Leases outstanding on this node's connections. */
+  leases: number;
+  /** Leases handed out by this node, since the pool started. */
+  acquired: number;
+  /** Connections created (create succeeded) on this node. */
+  created: number;
+  /** Connections destroyed on this node, for any reason. */
+  destroyed: number;
+  /** Create attempts that failed on this node, retries included. */
+  createFailures: number;
+  /** Validations of this node's connections that failed. */
+  validationFailures: number;
 }
 
 export interface PartitionStats {
@@ -22,6 +34,12 @@ export interface PartitionStats {
 
 /** A synchronous, JSON-serialisable snapshot of a pool. */
 export interface PoolStats {
+  /** `PoolOptions.name`: what metrics and diagnostics channels call this pool. */
+  name: string;
+  /** Connections the pool may hold at once: min(maxTotal, maxPerNode x nodes). */
+  max: number;
+  /** Idle connections the maintainer keeps warm: minIdlePerNode x nodes. */
+  minIdle: number;
   /** Connections in every state, from the start of their create until their destroy settled. */
   total: number;
   idle: number;
@@ -40,8 +58,12 @@ export interface PoolStats {
   createFailures: number;
   validationFailures: number;
   leaksDetected: number;
+  /** Time from acquire to lease, over every lease granted. */
   waitMs: LatencySummary;
+  /** Time a successful create took. */
   createMs: LatencySummary;
+  /** How long leases were held, from acquire to release or destroy. */
+  useMs: LatencySummary;
   nodes: Record<string, NodeStats>;
   partitions: Record<string, PartitionStats>;
 }

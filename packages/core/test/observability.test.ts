@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPool, type PoolEventName } from '@pool/core';
+import { LATENCY_BUCKET_BOUNDS_MS, createPool, type PoolEventName } from '@pool/core';
 import { FakeClock, trackingFactory } from '@pool/testkit';
 
 describe('stats', () => {
@@ -41,6 +41,81 @@ describe('stats', () => {
     expect(waitMs.max).toBe(200);
     await lease.release();
     await pool.drain();
+  });
+});
+
+describe('stats for exporters', () => {
+  it('names the pool, says its limits, and times how long leases are held (useMs)', async () => {
+    const clock = new FakeClock();
+    const pool = createPool({ factory: trackingFactory(), clock, name: 'orders', nodes: [{ id: 'a' }, { id: 'b' }], maxPerNode: 3, maxTotal: 5, minIdlePerNode: 1 });
+    expect(createPool({ factory: trackingFactory() }).stats().name).toBe('pool');
+    const lease = await pool.acquire();
+    await clock.advance(120);
+    await lease.release();
+    const other = await pool.acquire();
+    await clock.advance(3);
+    await other.destroy();
+    const stats = pool.stats();
+    expect(stats).toMatchObject({ name: 'orders', max: 5, minIdle: 2 });
+    expect(stats.useMs.count).toBe(2);
+    expect(stats.useMs.max).toBe(120);
+    expect(stats.useMs.sum).toBe(123);
+    expect(stats.useMs.mean).toBe(61.5);
+    await pool.drain();
+  });
+
+  it('counts every sample in fixed export buckets (upper bound inclusive), with the sum', async () => {
+    const clock = new FakeClock();
+    const pool = createPool({ factory: trackingFactory(), clock, maxPerNode: 1, acquireTimeoutMs: 1e9 });
+    const heldFor = [0, 1, 1.5, 5, 7, 10, 600, 20_000];
+    for (const ms of heldFor) {
+      const lease = await pool.acquire();
+      await clock.advance(ms);
+      await lease.release();
+    }
+    const { useMs } = pool.stats();
+    expect(useMs.buckets.boundaries).toEqual([1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000]);
+    expect(LATENCY_BUCKET_BOUNDS_MS).toEqual(useMs.buckets.boundaries);
+    // <=1: 0, 1 | <=5: 1.5, 5 | <=10: 7, 10 | <=1000: 600 | >10000: 20000
+    expect(useMs.buckets.counts).toEqual([2, 2, 2, 0, 0, 0, 1, 0, 0, 1]);
+    expect(useMs.sum).toBe(heldFor.reduce((a, b) => a + b, 0));
+    expect(useMs.count).toBe(heldFor.length);
+    // A snapshot: later samples do not change it.
+    const counts = useMs.buckets.counts.slice();
+    await (await pool.acquire()).release();
+    expect(useMs.buckets.counts).toEqual(counts);
+    expect(JSON.parse(JSON.stringify(pool.stats()))).toEqual(pool.stats());
+    await pool.drain();
+  });
+
+  it('keeps per-node counters: leases, acquired, created, destroyed, create and validation failures', async () => {
+    const clock = new FakeClock();
+    const factory = trackingFactory({ withValidate: true });
+    const pool = createPool({
+      factory, clock, nodes: [{ id: 'a' }, { id: 'b' }], validateOnAcquire: true,
+      createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }, circuitBreaker: false,
+    });
+    const first = await pool.acquire({ node: 'a' });
+    const second = await pool.acquire({ node: 'a' });
+    expect(pool.stats().nodes['a']).toMatchObject({ leases: 2, acquired: 2, created: 2 });
+    await first.release();
+    await second.release();
+    factory.created[0]!.isBad = true;
+    factory.created[1]!.isBad = true;
+    factory.failingNodes.add('a');
+    await pool.acquire({ node: 'a' }).catch(() => undefined);
+    factory.failingNodes.clear();
+    const stats = pool.stats();
+    expect(stats.nodes['a']).toMatchObject({ leases: 0, acquired: 2, created: 2, destroyed: 2, createFailures: 1, validationFailures: 2 });
+    expect(stats.nodes['b']).toMatchObject({ leases: 0, acquired: 0, created: 0, destroyed: 0, createFailures: 0, validationFailures: 0 });
+    expect(stats.createFailures).toBe(1);
+    expect(stats.validationFailures).toBe(2);
+    await pool.drain();
+  });
+
+  it('refuses a name that is not a non-empty string', () => {
+    expect(() => createPool({ factory: trackingFactory(), name: '' })).toThrow(/Invalid option name/);
+    expect(() => createPool({ factory: trackingFactory(), name: 42 as unknown as string })).toThrow(/Invalid option name/);
   });
 });
 

@@ -76,6 +76,7 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
   const clients = new ChannelClients(resolved.credentials);
   const pool = createPool<grpc.Channel, N>({
     ...poolOptions,
+    name: options.name ?? options.nodes[0]?.target ?? 'pool',
     maxLeasesPerConnection: options.maxLeasesPerConnection ?? DEFAULT_MAX_LEASES_PER_CHANNEL,
     factory: createChannelFactory<N>(resolved, clients),
   });

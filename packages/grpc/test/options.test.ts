@@ -42,3 +42,13 @@ describe('option validation', () => {
     await pool.close();
   });
 });
+
+describe('pool name', () => {
+  it('defaults to the first target, and name overrides it', async () => {
+    const pool = createGrpcPool({ nodes, credentials: insecure });
+    const named = createGrpcPool({ nodes, credentials: insecure, name: 'inventory' });
+    expect(pool.stats().name).toBe('127.0.0.1:1');
+    expect(named.stats().name).toBe('inventory');
+    await Promise.all([pool.close(), named.close()]);
+  });
+});

@@ -146,6 +146,7 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
 
   const poolOptions: Record<string, unknown> = { ...options };
   for (const key of transportKeys) delete poolOptions[key];
+  poolOptions['name'] ??= options.nodes[0]?.origin;
   const maxLeasesPerConnection = options.maxLeasesPerConnection ?? DEFAULT_STREAMS_PER_SESSION;
   poolOptions['maxLeasesPerConnection'] = maxLeasesPerConnection;
   if (options.sessionsPerNode !== undefined) poolOptions['maxPerNode'] = options.sessionsPerNode;

@@ -54,3 +54,14 @@ describe('option validation', () => {
     void pool.close();
   });
 });
+
+describe('pool name', () => {
+  it('defaults to the first origin, and name overrides it', async () => {
+    const nodes = [{ id: 'a', origin: 'http://127.0.0.1:1' }, { id: 'b', origin: 'http://127.0.0.1:2' }];
+    const pool = createHttp2Pool({ nodes });
+    const named = createHttp2Pool({ nodes, name: 'api' });
+    expect(pool.stats().name).toBe('http://127.0.0.1:1');
+    expect(named.stats().name).toBe('api');
+    await Promise.all([pool.close(), named.close()]);
+  });
+});

@@ -166,6 +166,7 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
 
   const poolOptions: Record<string, unknown> = { ...options };
   for (const key of TRANSPORT_KEYS) delete poolOptions[key];
+  poolOptions['name'] ??= nodes.find((node) => node.role === 'primary')?.database || undefined;
   return {
     nodes,
     clientConfigs,

@@ -51,3 +51,13 @@ describe('option validation', () => {
     await pool.close();
   });
 });
+
+describe('pool name', () => {
+  it("defaults to the primary's database name, and name overrides it", async () => {
+    const pool = createPgPool({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'orders' });
+    const named = createPgPool({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'orders', name: 'orders-primary' });
+    expect(pool.stats().name).toBe('orders');
+    expect(named.stats().name).toBe('orders-primary');
+    await Promise.all([pool.close(), named.close()]);
+  });
+});

@@ -155,6 +155,7 @@ export function resolveSshOptions(options: SshPoolOptions): {
   }
   options.nodes.forEach((node, index) => validateNode(node, ssh, `nodes[${index}]`));
   pool['nodes'] = options.nodes;
+  pool['name'] ??= options.nodes[0]?.host;
   pool['maxLeasesPerConnection'] = options.maxLeasesPerConnection ?? DEFAULT_MAX_LEASES_PER_CONNECTION;
   return { ssh, pool: pool as Omit<PoolOptions<Client, SshNode>, 'factory'> };
 }

@@ -50,3 +50,13 @@ describe('options', () => {
     }
   });
 });
+
+describe('pool name', () => {
+  it('defaults to the first host, and name overrides it', async () => {
+    const pool = createSshPool(base);
+    const named = createSshPool({ ...base, name: 'build-hosts' });
+    expect(pool.stats().name).toBe('127.0.0.1');
+    expect(named.stats().name).toBe('build-hosts');
+    await Promise.all([pool.close(), named.close()]);
+  });
+});

@@ -81,6 +81,7 @@ export function resolveTcpOptions(options: TcpPoolOptions): {
   const poolOptions: Record<string, unknown> = { ...options };
   for (const key of TRANSPORT_KEYS) delete poolOptions[key];
   delete poolOptions['factory'];
+  poolOptions['name'] ??= nodes[0]?.host;
   return { settings, nodes: [...nodes], poolOptions: poolOptions as Omit<PoolOptions<TcpSocket, TcpNode>, 'factory' | 'nodes'> };
 }
 

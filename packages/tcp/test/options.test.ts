@@ -46,3 +46,14 @@ describe('option validation', () => {
     await pool.close();
   });
 });
+
+describe('pool name', () => {
+  it('defaults to the first host, and name overrides it', async () => {
+    const nodes = [{ id: 'a', host: 'localhost', port: 1 }];
+    const pool = createTcpPool({ nodes });
+    const named = createTcpPool({ nodes, name: 'raft-peers' });
+    expect(pool.stats().name).toBe('localhost');
+    expect(named.stats().name).toBe('raft-peers');
+    await Promise.all([pool.close(), named.close()]);
+  });
+});

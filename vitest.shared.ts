@@ -7,7 +7,7 @@ const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
 export const workspaceAliases = [
   { find: /^@pool\/testkit\/(.+)$/, replacement: `${packagesDir}testkit/src/$1.ts` },
   { find: /^@pool\/pg\/compat$/, replacement: `${packagesDir}pg/src/compat.ts` },
-  { find: /^@pool\/(core|testkit|tcp|http2|grpc|ssh|pg)$/, replacement: `${packagesDir}$1/src/index.ts` },
+  { find: /^@pool\/(core|testkit|tcp|http2|grpc|ssh|pg|otel|prometheus)$/, replacement: `${packagesDir}$1/src/index.ts` },
 ];
 
 export function packageTestConfig(options: { testTimeout?: number; hookTimeout?: number } = {}) {

@@ -1,0 +1,2 @@
+export { registerPoolMetrics } from './register.js';
+export type { PoolMetricsOptions, PoolMetricsRegistration, StatsSource } from './register.js';

@@ -40,6 +40,8 @@ export interface DemoConfig {
   /** Operations per second per transport. Default 8. */
   rate: number;
   external: ExternalPeers;
+  /** `'console'`: also export the pools' OpenTelemetry metrics (@pool/otel) to the console. Default off. */
+  otel?: 'console';
 }
 
 export class ConfigError extends Error {
@@ -75,6 +77,9 @@ export function loadConfig(argv: readonly string[], env: Env): DemoConfig {
   if (file.grpc) external.grpc = { nodes: list('grpc.nodes', file.grpc.nodes), tls: file.grpc.tls ?? false };
   if (file.ssh) external.ssh = { nodes: list('ssh.nodes', file.ssh.nodes), command: file.ssh.command ?? 'echo pool-demo' };
   if (file.pg) external.pg = list('pg.nodes', file.pg.nodes);
+  const otel = env['DEMO_OTEL'];
+  if (otel === 'console') config.otel = 'console';
+  else if (otel !== undefined && otel !== '' && otel !== 'off') throw new ConfigError(`DEMO_OTEL must be console or off; got ${JSON.stringify(otel)}`);
 
   if (env['DEMO_TCP_HOST'] !== undefined || env['DEMO_TCP_PORT'] !== undefined) {
     external.tcp = [{

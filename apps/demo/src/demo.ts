@@ -3,7 +3,8 @@ import { ActivityLog } from './activity.js';
 import type { DemoConfig, PoolName } from './config.js';
 import { listFaults, type FaultAction } from './faults.js';
 import { startHttpServer, type DemoHttpServer } from './http.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type DemoMetrics } from './metrics.js';
+import { startOtel, type DemoOtel } from './otel.js';
 import { startPeers, type Peers } from './peers.js';
 import { createPools, type Pools } from './pools.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
@@ -46,6 +47,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: options.port ?? 3000,
     rate: options.rate ?? 8,
     external: options.external ?? {},
+    ...(options.otel === 'console' ? { otel: 'console' as const } : {}),
   };
   const log = options.log ?? (() => {});
   const startedAt = Date.now();
@@ -56,6 +58,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   let pools: Pools | undefined;
   let workload: Workload | undefined;
   let http: DemoHttpServer | undefined;
+  let metrics: DemoMetrics | undefined;
+  let otel: DemoOtel | undefined;
   try {
     pools = createPools(peers);
     const activity = new ActivityLog(peers.secrets);
@@ -67,7 +71,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       pool.on('acquire', ({ waitMs }) => window.add(waitMs));
     }
     workload = new Workload(pools, peers, config.rate, peers.secrets);
-    const metrics = createMetrics(pools.all, workload);
+    metrics = createMetrics(pools.all, workload);
+    if (config.otel === 'console') {
+      otel = startOtel(pools.all);
+      log('OpenTelemetry: @pool/otel metrics of every pool go to the console every 15 s (DEMO_OTEL=console)');
+    }
     const faults = new Map(listFaults(peers, pools).map((fault) => [fault.id, fault]));
     const current = { pools, workload };
     const snapshot = () => buildSnapshot({ peers, pools: current.pools, workload: current.workload, activity, waitWindows });
@@ -111,6 +119,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const url = `http://${hostInUrl}:${port}/`;
     let stopping: Promise<void> | undefined;
     const httpServer = http;
+    const demoMetrics = metrics;
+    const demoOtel = otel;
     return {
       url,
       port,
@@ -125,6 +135,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         stopping ??= (async () => {
           log('stopping: workload...');
           await current.workload.stop();
+          if (demoOtel) {
+            log('OpenTelemetry: last export...');
+            await demoOtel.stop();
+          }
+          demoMetrics.close();
           log('draining the pools...');
           await current.pools.drainAll(DRAIN_TIMEOUT_MS);
           log('stopping the embedded servers...');
@@ -137,6 +152,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     };
   } catch (error) {
     await workload?.stop(0);
+    await otel?.stop().catch(() => undefined);
+    metrics?.close();
     await pools?.drainAll(0);
     await http?.close();
     await peers.stopAll();

@@ -77,6 +77,12 @@ describe('loadConfig', () => {
 });
 
 describe('scrub', () => {
+  it('DEMO_OTEL=console turns the OpenTelemetry console export on; anything but console or off is refused', () => {
+    expect(loadConfig([], { DEMO_OTEL: 'console' }).otel).toBe('console');
+    expect(loadConfig([], { DEMO_OTEL: 'off' }).otel).toBeUndefined();
+    expect(() => loadConfig([], { DEMO_OTEL: 'otlp' })).toThrow(new ConfigError('DEMO_OTEL must be console or off; got "otlp"'));
+  });
+
   it('hides known secrets and URL passwords', () => {
     expect(scrub('connect postgres://app:pw1234@db:5432/x failed for pw1234', ['pw1234'])).toBe('connect postgres://app:***@db:5432/x failed for ***');
     expect(scrub('http://127.0.0.1:3000/metrics', [])).toBe('http://127.0.0.1:3000/metrics');

@@ -19,7 +19,7 @@ function expectNoSecret(text: string): void {
   for (const secret of demo.peers.secrets) expect(text.includes(secret)).toBe(false);
 }
 
-/** The value of one sample line of a Prometheus exposition, e.g. `pool_leases{pool="pg"}`. */
+/** The value of one sample line of a Prometheus exposition, e.g. `pool_node_leases{pool_name="pg",node="pg-primary"}`. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const labelText = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
   for (const line of text.split('\n')) {
@@ -34,24 +34,31 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('the demo, in process', () => {
-  it('serves /metrics in the Prometheus text format, read from every pool', async () => {
+  it('serves /metrics in the Prometheus text format through @pool/prometheus, read from every pool', async () => {
     const response = await fetch(`${demo.url}metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
-    expect(text).toContain('# TYPE pool_connections gauge');
-    expect(text).toContain('# TYPE pool_acquire_wait_seconds histogram');
-    expect(text).toContain('# TYPE pool_acquires_total counter');
+    expect(text).toContain('# TYPE db_client_connection_count gauge');
+    expect(text).toContain('# TYPE db_client_connection_wait_time_seconds histogram');
+    expect(text).toContain('# TYPE db_client_connection_use_time_seconds histogram');
+    expect(text).toContain('# TYPE pool_node_acquires_total counter');
     for (const pool of POOLS) {
-      expect(sample(text, 'pool_acquires_total', { pool }), `acquires of ${pool}`).toBeGreaterThan(0);
-      expect(sample(text, 'pool_connections_created_total', { pool }), `created of ${pool}`).toBeGreaterThan(0);
-      expect(text).toMatch(new RegExp(`pool_acquire_wait_seconds_bucket\\{le="\\+Inf",pool="${pool}",node="[^"]+"\\} [1-9]`));
+      const labels = { pool_name: pool };
+      expect(sample(text, 'db_client_connection_max', labels), `max of ${pool}`).toBeGreaterThan(0);
+      expect(sample(text, 'db_client_connection_wait_time_seconds_bucket', { ...labels, le: '+Inf' }), `waits of ${pool}`).toBeGreaterThan(0);
+      expect(sample(text, 'db_client_connection_use_time_seconds_count', labels), `uses of ${pool}`).toBeGreaterThan(0);
+      expect(sample(text, 'db_client_connection_create_time_seconds_count', labels), `creates of ${pool}`).toBeGreaterThan(0);
     }
-    expect(sample(text, 'pool_connections', { pool: 'pg', node: 'pg-primary', state: 'total' })).toBeGreaterThan(0);
-    expect(sample(text, 'pool_node_circuit_state', { pool: 'tcp', node: 'echo-a', state: 'closed' })).toBe(1);
-    expect(sample(text, 'pool_node_healthy', { pool: 'grpc', node: 'grpc-b' })).toBe(1);
-    expect(sample(text, 'pool_partition_max', { pool: 'pg', partition: 'api' })).toBe(4);
-    expect(sample(text, 'pool_partition_max', { pool: 'pg', partition: 'batch' })).toBe(2);
+    expect(sample(text, 'pool_node_acquires_total', { pool_name: 'pg', node: 'pg-primary' })).toBeGreaterThan(0);
+    expect(sample(text, 'pool_node_connections_created_total', { pool_name: 'ssh', node: 'ssh-1' })).toBeGreaterThan(0);
+    expect(sample(text, 'pool_node_circuit_state', { pool_name: 'tcp', node: 'echo-a', state: 'closed' })).toBe(1);
+    expect(sample(text, 'pool_node_healthy', { pool_name: 'grpc', node: 'grpc-b' })).toBe(1);
+    expect(sample(text, 'pool_partition_max', { pool_name: 'pg', partition: 'api' })).toBe(4);
+    expect(sample(text, 'pool_partition_max', { pool_name: 'pg', partition: 'batch' })).toBe(2);
+    // The pools' own families only come from @pool/prometheus: none of the old hand-written ones.
+    expect(text).not.toMatch(/^pool_connections\{/m);
+    expect(text).not.toMatch(/^pool_acquire_wait_seconds/m);
     expect(sample(text, 'demo_operations_total', { operation: 'ssh', outcome: 'ok' })).toBeGreaterThan(0);
     expectNoSecret(text);
   });

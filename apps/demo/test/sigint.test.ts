@@ -56,6 +56,7 @@ it('node dist/main.js: prints the URL, uses external servers from the environmen
       DEMO_TCP_HOST: '127.0.0.1',
       DEMO_TCP_PORT: String(external.port),
       DEMO_PG_URL: externalPg.connectionString,
+      DEMO_OTEL: 'console',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,6 +99,10 @@ it('node dist/main.js: prints the URL, uses external servers from the environmen
   expect(exit, output).toEqual({ code: 0, signal: null });
   expect(output).toContain('SIGINT: shutting down');
   expect(output).toContain('[demo] stopped');
+  // DEMO_OTEL=console: @pool/otel's metrics reached the SDK's console exporter (its last export at shutdown).
+  expect(output).toContain('DEMO_OTEL=console');
+  for (const name of ['db.client.connection.count', 'db.client.connection.wait_time', 'db.client.connection.use_time']) expect(output).toContain(`name: '${name}'`);
+  for (const pool of ['pg', 'tcp', 'ssh']) expect(output).toContain(`'db.client.connection.pool.name': '${pool}'`);
 
   for (const port of [dashboardPort, ...embeddedPorts]) expect(await refused(port), `port ${port} still open`).toBe(true);
   // The external servers are not the demo's to stop; the drained pools closed their sockets.

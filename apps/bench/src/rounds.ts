@@ -10,6 +10,20 @@ export interface Contestant {
   close(): Promise<void> | void;
   /** Called once after the last round; its text becomes the row's note. */
   describe?(): string;
+  /**
+   * Process-wide state this contestant needs only while it runs (a diagnostics_channel
+   * subscriber is seen by every pool of the process): set up before each of its warm-up, settle
+   * and measured windows, torn down right after.
+   */
+  enter?(): void;
+  leave?(): void;
+}
+
+/** What the round loop runs: a contestant's op, inside its enter/leave when it has them. */
+export interface RoundContestant {
+  readonly op: Op;
+  enter?(): void;
+  leave?(): void;
 }
 
 /**
@@ -54,22 +68,34 @@ export interface PairedRoundsOptions {
  * contestant's series and entry `r` of another's were measured under nearly the same machine
  * load: compare them with {@link pairedRatio}.
  */
-export async function pairedRounds(contestants: ReadonlyArray<{ readonly op: Op }>, options: PairedRoundsOptions): Promise<RoundSeries[]> {
+export async function pairedRounds(contestants: ReadonlyArray<RoundContestant>, options: PairedRoundsOptions): Promise<RoundSeries[]> {
   const collectsGarbage = options.collectsGarbage ?? true;
   const series = contestants.map((): RoundSeries => ({ opsPerSec: [], opsPerCpuSec: [], cpuUsPerOp: [], p50: [], p99: [] }));
   if (options.warmup !== undefined) {
-    for (const { op } of contestants) {
+    for (const contestant of contestants) {
       if (collectsGarbage) collectGarbage();
-      await options.warmup(op);
+      contestant.enter?.();
+      try {
+        await options.warmup(contestant.op);
+      } finally {
+        contestant.leave?.();
+      }
     }
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const index of roundOrder(contestants.length, round, options.isReversedEveryOtherCycle ?? true)) {
-      const { op } = contestants[index] as { readonly op: Op };
+      const contestant = contestants[index] as RoundContestant;
+      const { op } = contestant;
       const result = series[index] as RoundSeries;
       if (collectsGarbage) collectGarbage();
-      await options.settle?.(op);
-      const run = await options.measure(op, index);
+      contestant.enter?.();
+      let run: LoadResult;
+      try {
+        await options.settle?.(op);
+        run = await options.measure(op, index);
+      } finally {
+        contestant.leave?.();
+      }
       result.opsPerSec.push(run.opsPerSec);
       result.opsPerCpuSec.push(run.opsPerCpuSec);
       result.cpuUsPerOp.push((run.cpuMs * 1000) / run.ops);

@@ -10,6 +10,8 @@ import {
 import { compare, rateOf, ratio, timingFromEnv, withRatios, type BenchRow, type BenchTable, type Contestant } from '../harness.js';
 import { measureIdleBytes } from '../heap.js';
 import { partitionedLoad } from '../partitioned-load.js';
+import { baselineCoreContestant, coreChannelContestant, coreOtelContestant, corePrometheusContestant } from '../observed-contestants.js';
+import { acquireChannel } from '../channel-probe.js';
 
 const CORE = '@pool/core';
 const CORE_PARTITIONS_UNUSED = '@pool/core, partitions configured, unused';
@@ -72,14 +74,62 @@ async function nodeCounts(group: string): Promise<BenchRow[]> {
   return rows;
 }
 
+const CORE_PROMETHEUS = '@pool/core + @pool/prometheus registered';
+const CORE_OTEL = '@pool/core + @pool/otel observing (SDK meter provider)';
+const CORE_CHANNELS = '@pool/core + diagnostics_channel subscriber';
+const CORE_BASELINE = '@pool/core at BENCH_CORE_BASELINE';
+
+/** Plain core next to core with each observer attached (and a baseline build when given). */
+async function observability(group: string, callers: number): Promise<BenchRow[]> {
+  const options: CoreOptions = { maxPerNode: MAX };
+  const baseline = process.env['BENCH_CORE_BASELINE'];
+  const rows: BenchRow[] = [];
+  if (baseline) {
+    // Before anything subscribes in this process: a channel that has had subscribers changes shape.
+    const baselineGroup = `${group}, vs baseline build`;
+    const paired = await compare(
+      [() => coreContestant(CORE, options), () => baselineCoreContestant(CORE_BASELINE, baseline, options)],
+      { ...timing, callers, group: baselineGroup },
+    );
+    rows.push(...withRatios(paired, CORE));
+  }
+  const observed = await compare(
+    [
+      () => coreContestant(CORE, options),
+      () => corePrometheusContestant(CORE_PROMETHEUS, options),
+      () => coreOtelContestant(CORE_OTEL, options),
+      () => coreChannelContestant(CORE_CHANNELS, options),
+    ],
+    { ...timing, callers, group },
+  );
+  rows.push(...withRatios(observed, CORE));
+  return rows;
+}
+
+/** ns per `hasSubscribers` read of the acquire tracing channel with nobody subscribed, best of 5 runs of 1M. */
+function unsubscribedCheckNs(): number {
+  const reads = 1_000_000;
+  let best = Infinity;
+  let seen = 0;
+  for (let run = 0; run < 5; run++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < reads; i++) if (acquireChannel.hasSubscribers) seen++;
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / reads);
+  }
+  return seen === 0 ? best : NaN;
+}
+
 export async function run(): Promise<BenchTable> {
+  if (process.env['BENCH_CORE_ONLY'] === 'observability') return observabilityTable();
   const uncontended = `uncontended: 4 callers, max ${MAX}`;
   const contended = `contended: 32 callers, max ${MAX}`;
   const nodes = 'nodes: 4 callers, max 8 per node';
+  const observed = `observability: 4 callers, max ${MAX}`;
   const rows: BenchRow[] = [
     ...(await throughput(uncontended, 4)),
     ...(await throughput(contended, 32)),
     ...(await nodeCounts(nodes)),
+    ...(await observability(observed, 4)),
   ];
   const heapRows = await measureIdleBytes(idlePoolBuilders, IDLE_CONNECTIONS);
   rows.push(...heapRows, ...(await partitionedLoad()));
@@ -108,7 +158,40 @@ export async function run(): Promise<BenchTable> {
   const nodeRows = rows.filter((row) => row.group === nodes);
   const flatness = rateOf(nodeRows[2]) / rateOf(nodeRows[0]);
   notes.push(`nodes: 1,000 nodes / 1 node ${ratio(flatness, 1)} (flat means >= 0.8: ${verdict(flatness, 0.8)})`);
+  notes.push(...observabilityNotes(rows, observed));
   const coreBytes = Number(heapRows.find((row) => row.name === CORE)?.metrics?.['B/idle conn'] ?? NaN);
   notes.push(`heap: core ${Math.round(coreBytes)} B of bookkeeping per idle connection (target < 1,024: ${coreBytes < 1024 ? 'met' : 'NOT met'})`);
   return { title: 'core: acquire/release, node count, heap, partitions', ratioLabel: 'ratio', rows, notes };
+}
+
+/** The observability rows alone (BENCH_CORE_ONLY=observability): a short run of just them. */
+async function observabilityTable(): Promise<BenchTable> {
+  const observed = `observability: 4 callers, max ${MAX}`;
+  const rows = await observability(observed, 4);
+  return { title: 'core: observability costs', ratioLabel: 'vs plain core', rows, notes: observabilityNotes(rows, observed) };
+}
+
+function observabilityNotes(rows: readonly BenchRow[], group: string): string[] {
+  const core = opsOf(rows, group, CORE);
+  const cost = (name: string): number => 1 - opsOf(rows, group, name) / core;
+  const percent = (value: number): string => `${(100 * value).toFixed(1)}%`;
+  const notes = [
+    `observability: cost vs plain core (1 - ops/cpu-s ratio): @pool/prometheus ${percent(cost(CORE_PROMETHEUS))} (target < 5%: ${verdict(-cost(CORE_PROMETHEUS), -0.05)}), ` +
+      `@pool/otel ${percent(cost(CORE_OTEL))} (target < 15%: ${verdict(-cost(CORE_OTEL), -0.15)}), diagnostics_channel subscriber ${percent(cost(CORE_CHANNELS))} (no target)`,
+  ];
+  const checkNs = unsubscribedCheckNs();
+  const opNs = 1e9 / core;
+  notes.push(
+    `unsubscribed channels: one hasSubscribers read of the acquire tracing channel costs ${checkNs.toFixed(1)} ns here; an op makes two (acquire, release), ` +
+      `${percent((2 * checkNs) / opNs)} of plain core's ${opNs.toFixed(0)} ns per op (target < 3%: ${verdict(-(2 * checkNs) / opNs, -0.03)})`,
+  );
+  const baselineGroup = `${group}, vs baseline build`;
+  if (rows.some((row) => row.group === baselineGroup)) {
+    const paired = opsOf(rows, baselineGroup, CORE) / opsOf(rows, baselineGroup, CORE_BASELINE);
+    notes.push(
+      `baseline: plain core / core at BENCH_CORE_BASELINE ${ratio(paired, 1)}, measured before anything subscribed ` +
+        `(this build's whole change: unsubscribed channels, the release's clock read for useMs, per-node counters; target for channels < 3%: ${verdict(paired, 0.97)})`,
+    );
+  }
+  return notes;
 }

@@ -153,7 +153,7 @@ export async function run(): Promise<BenchTable> {
   const bareNs = 1e9 / opsOf(rows, uncontended, 'bare');
   notes.push(
     `clock: one Date.now() costs ${clockNs.toFixed(0)} ns here, ${Math.round((100 * clockNs) / bareNs)}% of bare's whole uncontended op (${bareNs.toFixed(0)} ns per CPU); ` +
-      'core reads the clock once per acquire (Lease.acquiredAt, and never handing out a connection past maxLifetimeMs), bare never',
+      'core reads the clock once per acquire (Lease.acquiredAt, and never handing out a connection past maxLifetimeMs) and once per release (exact useMs), bare never',
   );
   const nodeRows = rows.filter((row) => row.group === nodes);
   const flatness = rateOf(nodeRows[2]) / rateOf(nodeRows[0]);

@@ -66,7 +66,13 @@ export interface CircuitBreakerOptions {
 
 export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   factory: ConnectionFactory<C, N>;
-  /** Default: one node `{ id: 'default' }`. */
+  /**
+   * What stats, metrics and diagnostics channels call this pool; default `'pool'` (transports
+   * default to their endpoint: the database name, the first origin...). Give each pool of a
+   * process its own, so their metrics are told apart. Never put a secret in it.
+   */
+  name?: string;
+  /** Default: one node `{ id: 'default' }`. An empty list is allowed: acquire then fails NODE_UNAVAILABLE at once until addNode. */
   nodes?: N[];
   /** Idle connections kept warm per node by the maintainer; default 0. */
   minIdlePerNode?: number;
@@ -112,17 +118,12 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   priorityAgingMs?: number;
   /** Time source; default the system clock. */
   clock?: Clock;
-  /**
-   * What stats, metrics and diagnostics channels call this pool; default `'pool'` (transports
-   * default to their endpoint: the database name, the first origin...). Give each pool of a
-   * process its own, so their metrics are told apart. Never put a secret in it.
-   */
-  name?: string;
 }
 
 /** Options with every default filled in. */
 export interface ResolvedOptions<C, N extends PoolNode> {
   factory: ConnectionFactory<C, N>;
+  name: string;
   nodes: N[];
   minIdlePerNode: number;
   maxPerNode: number;
@@ -147,5 +148,4 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   leakDetectionMs: number;
   priorityAgingMs: number;
   clock: Clock;
-  name: string;
 }

@@ -1,0 +1,468 @@
+import { EventEmitter } from 'node:events';
+import {
+  createPool as createCorePool,
+  holdProcess,
+  invalidOption,
+  type AcquireOptions,
+  type ConnectionFactory,
+  type Lease,
+  type Pool as CorePool,
+  type PoolHealthReport,
+  type PoolNode,
+  type PoolStats,
+} from '@pool/core';
+import { MESSAGES, acquireError, draining, notInPool, queueFull } from './errors.js';
+import { DefaultEvictor, IdleEviction, type Evictor } from './evictor.js';
+import { resolveConfig, type Factory, type Options, type ResolvedConfig } from './options.js';
+
+/** Per-call @pool/core acquire options (partition, signal, timeoutMs...); the priority comes from generic-pool's argument. */
+export type CoreAcquireOptions = Omit<AcquireOptions, 'priority' | 'node'>;
+
+const FACTORY_CREATE_ERROR = 'factoryCreateError';
+const FACTORY_DESTROY_ERROR = 'factoryDestroyError';
+const READY_POLL_MS = 10;
+
+function noop(): void {}
+
+function checkFactory(factory: unknown): asserts factory is Factory<unknown> {
+  if (factory === null || typeof factory !== 'object' && typeof factory !== 'function') throw invalidOption('factory', factory, 'must be an object with create and destroy');
+  const methods = factory as Record<string, unknown>;
+  for (const name of ['create', 'destroy']) {
+    if (typeof methods[name] !== 'function') throw invalidOption(`factory.${name}`, methods[name], 'must be a function');
+  }
+  if (methods['validate'] !== undefined && typeof methods['validate'] !== 'function') throw invalidOption('factory.validate', methods['validate'], 'must be a function when given');
+}
+
+/**
+ * generic-pool v3's Pool on @pool/core's engine. Borrowed resources are keyed to their core
+ * leases; queueing, limits, retries, validation and eviction are core's.
+ */
+export class Pool<T> extends EventEmitter {
+  readonly #factory: Factory<T>;
+  readonly #config: ResolvedConfig;
+  readonly #evictor: Evictor;
+  readonly #promise: ResolvedConfig['Promise'];
+  readonly #isNativePromise: boolean;
+  readonly #loans = new Map<T, Lease<T, PoolNode>>();
+  /** Core acquire options per priority slot; slot 0 (and every slot when priorityRange is 1) needs none. */
+  readonly #slotOptions: (AcquireOptions | undefined)[] = [undefined];
+  /** factory.create / factory.destroy calls in flight, for clear(). */
+  readonly #creates = new Set<Promise<unknown>>();
+  readonly #destroys = new Set<Promise<unknown>>();
+  #core: CorePool<T, PoolNode> | undefined;
+  #eviction: IdleEviction<T> | undefined;
+  #isStarted = false;
+  #isDraining = false;
+  #drained: Promise<void> | undefined;
+  #drainWaiters: (() => void)[] = [];
+  /** Acquires waiting in core, as generic-pool counts them in `pending`. */
+  #pending = 0;
+  #releaseHold: (() => void) | undefined;
+  #lastCreateError: unknown;
+  #createFailuresInARow = 0;
+
+  /**
+   * generic-pool's constructor signature. `Deque` and `PriorityQueue` are accepted and unused
+   * (core's queues serve); `Evictor` is a class whose instances judge idle resources.
+   */
+  constructor(Evictor: (new () => Evictor) | undefined, _Deque: unknown, _PriorityQueue: unknown, factory: Factory<T>, options?: Options) {
+    super();
+    checkFactory(factory);
+    this.#factory = factory;
+    this.#config = resolveConfig(options);
+    this.#evictor = new (Evictor ?? DefaultEvictor)();
+    this.#promise = this.#config.Promise;
+    this.#isNativePromise = (this.#promise as unknown) === Promise;
+    if (this.#config.autostart) this.start();
+  }
+
+  // ---- lifecycle ----
+
+  /** Creates `min` resources and starts eviction; acquire() calls it when autostart is false. No-op once started or draining. */
+  start(): void {
+    if (this.#isDraining || this.#isStarted) return;
+    this.#isStarted = true;
+    const config = this.#config;
+    const hasValidate = this.#factory.validate !== undefined;
+    if (config.evictionRunIntervalMillis > 0) {
+      const settings = {
+        softIdleTimeoutMillis: config.softIdleTimeoutMillis,
+        idleTimeoutMillis: config.idleTimeoutMillis,
+        min: config.min,
+        numTestsPerEvictionRun: config.numTestsPerEvictionRun,
+      };
+      this.#eviction = new IdleEviction<T>(this.#evictor, settings, () => this.available);
+    }
+    const factory: ConnectionFactory<T, PoolNode> = {
+      create: () => this.#create(),
+      destroy: (resource) => this.#destroyResource(resource),
+      validate: (resource, context) => this.#validate(resource, context.reason),
+    };
+    const core = createCorePool<T>({
+      ...config.core,
+      factory,
+      maxPerNode: config.max,
+      minIdlePerNode: config.min,
+      acquireTimeoutMs: config.acquireTimeoutMillis ?? Infinity,
+      idleTimeoutMs: 0,
+      validateOnAcquire: config.testOnBorrow && hasValidate,
+      validateOnRelease: config.testOnReturn && hasValidate,
+      healthCheckIntervalMs: config.evictionRunIntervalMillis,
+      idleOrder: config.fifo ? 'fifo' : 'lifo',
+    });
+    core.on('createError', ({ error }) => {
+      this.#lastCreateError = error;
+      this.#createFailuresInARow++;
+      this.#emitSafely(FACTORY_CREATE_ERROR, error);
+    });
+    core.on('create', () => {
+      this.#createFailuresInARow = 0;
+    });
+    this.#core = core;
+  }
+
+  /**
+   * Resolves once `available >= min`. Rejects with the factory's error when as many creates in a
+   * row failed as one acquire may try (`core.createRetry.attempts`), and when the pool drains.
+   */
+  ready(): Promise<void> {
+    const attempts = this.#config.core.createRetry.attempts;
+    return this.#wrap(
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (this.available >= this.min) resolve();
+          else if (this.#isDraining) reject(draining());
+          else if (this.#createFailuresInARow >= attempts) reject(this.#lastCreateError);
+          // A ref'd timer like generic-pool's poll: a script awaiting ready() stays alive.
+          else setTimeout(check, READY_POLL_MS);
+        };
+        check();
+      }),
+    );
+  }
+
+  // ---- acquire / release ----
+
+  /**
+   * A resource. `priority` 0 is the highest, up to `priorityRange - 1`; out of range means the
+   * lowest. `options` (an extension) passes @pool/core acquire options: partition, signal, timeoutMs.
+   */
+  acquire(priority?: number, options?: CoreAcquireOptions): Promise<T> {
+    if (!this.#isStarted) this.start();
+    if (this.#isDraining) return this.#reject(draining());
+    const core = this.#core!;
+    const acquireOptions = options === undefined ? this.#optionsFor(priority) : { ...options, priority: -this.#slotOf(priority) };
+    const lease = core.tryAcquire(acquireOptions);
+    if (lease !== undefined) return this.#resolve(this.#lend(lease));
+    if (this.#config.maxWaitingClients !== undefined && this.#isQueueFull(this.#config.maxWaitingClients)) return this.#reject(queueFull());
+    // One hold while any acquire waits (DESIGN "Process lifetime"); the engine's timers are unref'd.
+    if (this.#pending++ === 0) this.#releaseHold = holdProcess();
+    const waiting = core.acquire(acquireOptions).then(this.#onLease, this.#onAcquireFailed);
+    return this.#isNativePromise ? waiting : this.#wrap(waiting);
+  }
+
+  /** Acquires, runs fn, releases when its promise resolves and destroys when it rejects (or throws). */
+  use<R>(fn: (resource: T) => PromiseLike<R> | R, priority?: number, options?: CoreAcquireOptions): Promise<R> {
+    return this.#wrap(
+      this.acquire(priority, options).then((resource) => {
+        let result: PromiseLike<R> | R;
+        try {
+          result = fn(resource);
+        } catch (error) {
+          this.#end(resource, true);
+          throw error;
+        }
+        return Promise.resolve(result).then(
+          (value) => {
+            this.#end(resource, false);
+            return value;
+          },
+          (error: unknown) => {
+            this.#end(resource, true);
+            throw error;
+          },
+        );
+      }),
+    );
+  }
+
+  /** True while `resource` is borrowed from this pool. */
+  isBorrowedResource(resource: T): boolean {
+    return this.#loans.has(resource);
+  }
+
+  /** Returns a borrowed resource; rejects 'Resource not currently part of this pool' for anything else. */
+  release(resource: T): Promise<void> {
+    const lease = this.#loans.get(resource);
+    if (lease === undefined) return this.#reject(notInPool());
+    this.#loans.delete(resource);
+    this.#eviction?.returned(resource);
+    const releasing = lease.release();
+    if (this.#isDraining) this.#checkDrained();
+    return this.#isNativePromise ? releasing : this.#wrap(releasing);
+  }
+
+  /** Destroys a borrowed resource instead of returning it; resolves at once, like generic-pool. */
+  destroy(resource: T): Promise<void> {
+    const lease = this.#loans.get(resource);
+    if (lease === undefined) return this.#reject(notInPool());
+    this.#loans.delete(resource);
+    void lease.destroy();
+    if (this.#isDraining) this.#checkDrained();
+    return this.#resolve(undefined);
+  }
+
+  // ---- shutdown ----
+
+  /**
+   * Refuses new acquires, lets the waiting ones be served, waits for every borrowed resource to
+   * come back, then stops the engine: nothing is created after that, idle resources are destroyed.
+   */
+  drain(): Promise<void> {
+    this.#isDraining = true;
+    this.#eviction?.stop();
+    return this.#wrap(
+      new Promise<void>((resolve) => {
+        this.#drainWaiters.push(resolve);
+        this.#checkDrained();
+      }),
+    );
+  }
+
+  /**
+   * Waits for creates in flight, then destroys every idle resource. After drain() everything is
+   * gone; without drain() the pool carries on and tops `min` up again, as generic-pool does.
+   */
+  clear(): Promise<void> {
+    return this.#wrap(this.#clear());
+  }
+
+  async #clear(): Promise<void> {
+    await Promise.allSettled([...this.#creates]);
+    // Creates that just settled are filed by the engine in the next microtasks: let them land.
+    await new Promise((resolve) => setImmediate(resolve));
+    const core = this.#core;
+    if (core !== undefined) {
+      if (this.#drained !== undefined) await this.#drained;
+      else await this.#destroyIdle(core);
+    }
+    await Promise.allSettled([...this.#destroys]);
+  }
+
+  #destroyIdle(core: CorePool<T, PoolNode>): Promise<unknown> {
+    const destroying: Promise<void>[] = [];
+    for (let idle = core.stats().idle; idle > 0; idle--) {
+      const lease = core.tryAcquire();
+      if (lease === undefined) break;
+      destroying.push(lease.destroy());
+    }
+    return Promise.all(destroying);
+  }
+
+  #checkDrained(): void {
+    if (!this.#isDraining || this.#pending > 0 || this.#loans.size > 0 || this.#drainWaiters.length === 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    this.#drained ??= this.#core === undefined ? Promise.resolve() : this.#core.drain();
+    void this.#drained.then(() => {
+      for (const resolve of waiters) resolve();
+    });
+  }
+
+  // ---- pool info (generic-pool's getters) ----
+
+  /** Resources in the pool, creating and being destroyed included. */
+  get size(): number {
+    return this.#core === undefined ? 0 : this.#core.stats().total;
+  }
+
+  /** Idle resources. */
+  get available(): number {
+    return this.#core === undefined ? 0 : this.#core.stats().idle;
+  }
+
+  /** Borrowed resources. */
+  get borrowed(): number {
+    return this.#loans.size;
+  }
+
+  /** Acquires waiting. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  get max(): number {
+    return this.#config.max;
+  }
+
+  get min(): number {
+    return this.#config.min;
+  }
+
+  /** Resources the pool may still create before it reaches max. */
+  get spareResourceCapacity(): number {
+    return this.#config.max - this.size;
+  }
+
+  /**
+   * generic-pool's handle of the next eviction run, which its own test suite peeks at: non-null
+   * while eviction is scheduled (started, evictionRunIntervalMillis > 0, not drained). Here core's
+   * maintenance timer runs it; do not rely on this in new code.
+   */
+  get _scheduledEviction(): object | null {
+    return this.#eviction !== undefined && this.#drained === undefined ? this.#eviction : null;
+  }
+
+  // ---- @pool/core, reachable ----
+
+  /** The @pool/core pool underneath (events, partitions, tryAcquire...); undefined until started. */
+  get core(): CorePool<T, PoolNode> | undefined {
+    return this.#core;
+  }
+
+  /** @pool/core's stats snapshot; starts the pool first if it is not started. */
+  stats(): PoolStats {
+    if (!this.#isStarted) this.start();
+    return (this.#core ?? this.#startedCore()).stats();
+  }
+
+  /** @pool/core's health report (validates idle resources now); starts the pool first if it is not started. */
+  health(): Promise<PoolHealthReport> {
+    if (!this.#isStarted) this.start();
+    return this.#core === undefined ? this.#reject(draining()) : this.#core.health();
+  }
+
+  #startedCore(): CorePool<T, PoolNode> {
+    // Drained before it ever started: an engine that holds nothing, for a zero snapshot.
+    this.#isStarted = false;
+    this.#isDraining = false;
+    this.start();
+    this.#isDraining = true;
+    const core = this.#core!;
+    this.#drained ??= core.drain();
+    return core;
+  }
+
+  // ---- internals ----
+
+  readonly #onLease = (lease: Lease<T, PoolNode>): T => {
+    this.#settledOne();
+    return this.#lend(lease);
+  };
+
+  readonly #onAcquireFailed = (error: unknown): never => {
+    this.#settledOne();
+    throw acquireError(error, this.#lastCreateError);
+  };
+
+  #settledOne(): void {
+    if (--this.#pending === 0) {
+      this.#releaseHold?.();
+      this.#releaseHold = undefined;
+    }
+    if (this.#isDraining) queueMicrotask(() => this.#checkDrained());
+  }
+
+  #lend(lease: Lease<T, PoolNode>): T {
+    const resource = lease.connection;
+    this.#loans.set(resource, lease);
+    this.#eviction?.borrowed(resource, lease.acquiredAt);
+    return resource;
+  }
+
+  /** Ends a loan from use(), unless fn already released or destroyed it. */
+  #end(resource: T, isBroken: boolean): void {
+    if (!this.#loans.has(resource)) return;
+    void (isBroken ? this.destroy(resource) : this.release(resource));
+  }
+
+  /** generic-pool's slot: integer part, 0 when missing, the lowest when out of range. */
+  #slotOf(priority: number | undefined): number {
+    const slot = (priority && +priority | 0) || 0;
+    const range = this.#config.priorityRange;
+    return slot < 0 || slot >= range ? range - 1 : slot;
+  }
+
+  #optionsFor(priority: number | undefined): AcquireOptions | undefined {
+    if (priority === undefined || this.#config.priorityRange === 1) return undefined;
+    const slot = this.#slotOf(priority);
+    let options = this.#slotOptions[slot];
+    if (options === undefined && slot > 0) this.#slotOptions[slot] = options = { priority: -slot };
+    return options;
+  }
+
+  /** generic-pool's test: full, nothing idle, and maxWaitingClients already waiting. */
+  #isQueueFull(maxWaitingClients: number): boolean {
+    const stats = this.#core!.stats();
+    return this.#config.max - stats.total < 1 && stats.idle < 1 && this.#pending >= maxWaitingClients;
+  }
+
+  #create(): Promise<T> {
+    const factory = this.#factory;
+    const creating = Promise.resolve().then(() => factory.create());
+    this.#creates.add(creating);
+    const forget = (): void => {
+      this.#creates.delete(creating);
+    };
+    creating.then(forget, forget);
+    const eviction = this.#eviction;
+    if (eviction === undefined) return creating;
+    return creating.then((resource) => {
+      eviction.created(resource);
+      return resource;
+    });
+  }
+
+  #destroyResource(resource: T): Promise<void> {
+    this.#eviction?.forget(resource);
+    const factory = this.#factory;
+    let destroying: Promise<unknown> = Promise.resolve().then(() => factory.destroy(resource));
+    const timeoutMs = this.#config.destroyTimeoutMillis;
+    if (timeoutMs !== undefined) destroying = withTimeout(destroying, timeoutMs);
+    const settled = destroying.then(noop, (error: unknown) => this.#emitSafely(FACTORY_DESTROY_ERROR, error));
+    this.#destroys.add(settled);
+    void settled.then(() => this.#destroys.delete(settled));
+    return settled;
+  }
+
+  #validate(resource: T, reason: 'acquire' | 'release' | 'idle'): boolean | Promise<boolean> {
+    if (reason === 'idle') return this.#eviction === undefined ? true : this.#eviction.shouldKeep(resource);
+    const factory = this.#factory;
+    if (factory.validate === undefined) return true;
+    // generic-pool treats only `false` as invalid; a rejection is invalid too (core's rule).
+    return Promise.resolve()
+      .then(() => factory.validate!(resource))
+      .then((isValid) => isValid !== false);
+  }
+
+  /** generic-pool events without breaking the pool when a listener throws. */
+  #emitSafely(event: string, error: unknown): void {
+    try {
+      this.emit(event, error);
+    } catch (listenerError) {
+      this.#core?.reportError(listenerError, `${event} listener`);
+    }
+  }
+
+  #resolve<V>(value: V): Promise<V> {
+    return this.#promise.resolve(value) as Promise<V>;
+  }
+
+  #reject(error: unknown): Promise<never> {
+    return this.#promise.reject(error) as Promise<never>;
+  }
+
+  #wrap<V>(promise: Promise<V>): Promise<V> {
+    return this.#isNativePromise ? promise : (this.#promise.resolve(promise) as Promise<V>);
+  }
+}
+
+/** factory.destroy bounded by destroyTimeoutMillis; the timer is unref'd and cleared when it settles. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(MESSAGES.destroyTimeout)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

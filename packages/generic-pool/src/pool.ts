@@ -82,6 +82,10 @@ export class Pool<T> extends EventEmitter {
   start(): void {
     if (this.#isDraining || this.#isStarted) return;
     this.#isStarted = true;
+    this.#core = this.#createCore(this.#config.min);
+  }
+
+  #createCore(minIdlePerNode: number): CorePool<T, PoolNode> {
     const config = this.#config;
     const hasValidate = this.#factory.validate !== undefined;
     if (config.evictionRunIntervalMillis > 0) {
@@ -102,7 +106,7 @@ export class Pool<T> extends EventEmitter {
       ...config.core,
       factory,
       maxPerNode: config.max,
-      minIdlePerNode: config.min,
+      minIdlePerNode,
       acquireTimeoutMs: config.acquireTimeoutMillis ?? Infinity,
       idleTimeoutMs: 0,
       validateOnAcquire: config.testOnBorrow && hasValidate,
@@ -118,7 +122,7 @@ export class Pool<T> extends EventEmitter {
     core.on('create', () => {
       this.#createFailuresInARow = 0;
     });
-    this.#core = core;
+    return core;
   }
 
   /**
@@ -333,12 +337,9 @@ export class Pool<T> extends EventEmitter {
   }
 
   #startedCore(): CorePool<T, PoolNode> {
-    // Drained before it ever started: an engine that holds nothing, for a zero snapshot.
-    this.#isStarted = false;
-    this.#isDraining = false;
-    this.start();
-    this.#isDraining = true;
-    const core = this.#core!;
+    // Drained before it ever started: an engine that creates nothing, drained at once, for a zero snapshot.
+    const core = this.#createCore(0);
+    this.#core = core;
     this.#drained ??= core.drain();
     return core;
   }

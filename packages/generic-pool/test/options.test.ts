@@ -121,4 +121,15 @@ describe('@pool/core underneath', () => {
     expect(factory.created).toBe(1);
     await stopPool(pool);
   });
+
+  test('a pool drained before it started creates nothing, and stats() still answers', async () => {
+    const factory = new CountingFactory();
+    const pool = createPool(factory, { autostart: false, min: 2 });
+    await pool.drain();
+    expect(pool.stats()).toMatchObject({ total: 0, created: 0 });
+    await pool.clear();
+    await expect(pool.acquire()).rejects.toThrow('pool is draining and cannot accept work');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(factory.created).toBe(0);
+  });
 });

@@ -1,4 +1,4 @@
-import { PoolError, invalidOption, nearestName, rejectUnknownOptions, type CreateRetryOptions, type PoolNode, type PoolOptions } from '@pool/core';
+import { PoolError, invalidOption, nearestName, rejectUnknownOptions, type ConnectionFactory, type CreateRetryOptions, type PoolNode, type PoolOptions } from '@pool/core';
 
 /** What the pool makes, checks and disposes of resources with; generic-pool's shape. */
 export interface Factory<T> {
@@ -220,3 +220,20 @@ export const CORE_DEFAULTS = {
   maxLifetimeMs: 0,
   priorityAgingMs: Infinity,
 } as const;
+
+/** Core's options for this pool: generic-pool's mapped onto core's names, over the facade's defaults and `core`. */
+export function coreOptionsOf<T>(config: ResolvedConfig, factory: ConnectionFactory<T, PoolNode>, minIdlePerNode: number, hasValidate: boolean): PoolOptions<T, PoolNode> {
+  return {
+    ...config.core,
+    factory,
+    maxPerNode: config.max,
+    minIdlePerNode,
+    acquireTimeoutMs: config.acquireTimeoutMillis ?? Infinity,
+    // Idle eviction is generic-pool's evictor, run by core's background validation.
+    idleTimeoutMs: 0,
+    validateOnAcquire: config.testOnBorrow && hasValidate,
+    validateOnRelease: config.testOnReturn && hasValidate,
+    healthCheckIntervalMs: config.evictionRunIntervalMillis,
+    idleOrder: config.fifo ? 'fifo' : 'lifo',
+  };
+}

@@ -2,18 +2,18 @@ import { EventEmitter } from 'node:events';
 import {
   createPool as createCorePool,
   holdProcess,
-  invalidOption,
   type AcquireOptions,
-  type ConnectionFactory,
   type Lease,
   type Pool as CorePool,
   type PoolHealthReport,
   type PoolNode,
   type PoolStats,
 } from '@pool/core';
-import { MESSAGES, acquireError, draining, notInPool, queueFull } from './errors.js';
+import { acquireError, draining, notInPool, queueFull } from './errors.js';
+import { FactoryAdapter, checkFactory } from './factory-adapter.js';
+import { PrioritySlots } from './priorities.js';
 import { DefaultEvictor, IdleEviction, type Evictor } from './evictor.js';
-import { resolveConfig, type Factory, type Options, type ResolvedConfig } from './options.js';
+import { coreOptionsOf, resolveConfig, type Factory, type Options, type ResolvedConfig } from './options.js';
 
 /** Per-call @pool/core acquire options (partition, signal, timeoutMs...); the priority comes from generic-pool's argument. */
 export type CoreAcquireOptions = Omit<AcquireOptions, 'priority' | 'node'>;
@@ -21,17 +21,6 @@ export type CoreAcquireOptions = Omit<AcquireOptions, 'priority' | 'node'>;
 const FACTORY_CREATE_ERROR = 'factoryCreateError';
 const FACTORY_DESTROY_ERROR = 'factoryDestroyError';
 const READY_POLL_MS = 10;
-
-function noop(): void {}
-
-function checkFactory(factory: unknown): asserts factory is Factory<unknown> {
-  if (factory === null || typeof factory !== 'object' && typeof factory !== 'function') throw invalidOption('factory', factory, 'must be an object with create and destroy');
-  const methods = factory as Record<string, unknown>;
-  for (const name of ['create', 'destroy']) {
-    if (typeof methods[name] !== 'function') throw invalidOption(`factory.${name}`, methods[name], 'must be a function');
-  }
-  if (methods['validate'] !== undefined && typeof methods['validate'] !== 'function') throw invalidOption('factory.validate', methods['validate'], 'must be a function when given');
-}
 
 /**
  * generic-pool v3's Pool on @pool/core's engine. Borrowed resources are keyed to their core
@@ -44,12 +33,9 @@ export class Pool<T> extends EventEmitter {
   readonly #promise: ResolvedConfig['Promise'];
   readonly #isNativePromise: boolean;
   readonly #loans = new Map<T, Lease<T, PoolNode>>();
-  /** Core acquire options per priority slot; slot 0 (and every slot when priorityRange is 1) needs none. */
-  readonly #slotOptions: (AcquireOptions | undefined)[] = [undefined];
-  /** factory.create / factory.destroy calls in flight, for clear(). */
-  readonly #creates = new Set<Promise<unknown>>();
-  readonly #destroys = new Set<Promise<unknown>>();
+  readonly #priorities: PrioritySlots;
   #core: CorePool<T, PoolNode> | undefined;
+  #adapter: FactoryAdapter<T> | undefined;
   #eviction: IdleEviction<T> | undefined;
   #isStarted = false;
   #isDraining = false;
@@ -70,6 +56,7 @@ export class Pool<T> extends EventEmitter {
     checkFactory(factory);
     this.#factory = factory;
     this.#config = resolveConfig(options);
+    this.#priorities = new PrioritySlots(this.#config.priorityRange);
     this.#evictor = new (Evictor ?? DefaultEvictor)();
     this.#promise = this.#config.Promise;
     this.#isNativePromise = (this.#promise as unknown) === Promise;
@@ -87,33 +74,11 @@ export class Pool<T> extends EventEmitter {
 
   #createCore(minIdlePerNode: number): CorePool<T, PoolNode> {
     const config = this.#config;
-    const hasValidate = this.#factory.validate !== undefined;
-    if (config.evictionRunIntervalMillis > 0) {
-      const settings = {
-        softIdleTimeoutMillis: config.softIdleTimeoutMillis,
-        idleTimeoutMillis: config.idleTimeoutMillis,
-        min: config.min,
-        numTestsPerEvictionRun: config.numTestsPerEvictionRun,
-      };
-      this.#eviction = new IdleEviction<T>(this.#evictor, settings, () => this.available);
-    }
-    const factory: ConnectionFactory<T, PoolNode> = {
-      create: () => this.#create(),
-      destroy: (resource) => this.#destroyResource(resource),
-      validate: (resource, context) => this.#validate(resource, context.reason),
-    };
-    const core = createCorePool<T>({
-      ...config.core,
-      factory,
-      maxPerNode: config.max,
-      minIdlePerNode,
-      acquireTimeoutMs: config.acquireTimeoutMillis ?? Infinity,
-      idleTimeoutMs: 0,
-      validateOnAcquire: config.testOnBorrow && hasValidate,
-      validateOnRelease: config.testOnReturn && hasValidate,
-      healthCheckIntervalMs: config.evictionRunIntervalMillis,
-      idleOrder: config.fifo ? 'fifo' : 'lifo',
-    });
+    if (config.evictionRunIntervalMillis > 0) this.#eviction = new IdleEviction<T>(this.#evictor, config, () => this.available);
+    const owner = { onDestroyError: (error: unknown) => this.#emitSafely(FACTORY_DESTROY_ERROR, error) };
+    const factory = new FactoryAdapter<T>(this.#factory, owner, this.#eviction, config.destroyTimeoutMillis);
+    this.#adapter = factory;
+    const core = createCorePool<T>(coreOptionsOf(config, factory, minIdlePerNode, this.#factory.validate !== undefined));
     core.on('createError', ({ error }) => {
       this.#lastCreateError = error;
       this.#createFailuresInARow++;
@@ -155,7 +120,7 @@ export class Pool<T> extends EventEmitter {
     if (!this.#isStarted) this.start();
     if (this.#isDraining) return this.#reject(draining());
     const core = this.#core!;
-    const acquireOptions = options === undefined ? this.#optionsFor(priority) : { ...options, priority: -this.#slotOf(priority) };
+    const acquireOptions = options === undefined ? this.#priorities.optionsFor(priority) : this.#priorities.withOptions(priority, options);
     const lease = core.tryAcquire(acquireOptions);
     if (lease !== undefined) return this.#resolve(this.#lend(lease));
     if (this.#config.maxWaitingClients !== undefined && this.#isQueueFull(this.#config.maxWaitingClients)) return this.#reject(queueFull());
@@ -242,7 +207,9 @@ export class Pool<T> extends EventEmitter {
   }
 
   async #clear(): Promise<void> {
-    await Promise.allSettled([...this.#creates]);
+    const adapter = this.#adapter;
+    if (adapter === undefined) return;
+    await Promise.allSettled([...adapter.creates]);
     // Creates that just settled are filed by the engine in the next microtasks: let them land.
     await new Promise((resolve) => setImmediate(resolve));
     const core = this.#core;
@@ -250,7 +217,7 @@ export class Pool<T> extends EventEmitter {
       if (this.#drained !== undefined) await this.#drained;
       else await this.#destroyIdle(core);
     }
-    await Promise.allSettled([...this.#destroys]);
+    await Promise.allSettled([...adapter.destroys]);
   }
 
   #destroyIdle(core: CorePool<T, PoolNode>): Promise<unknown> {
@@ -377,63 +344,10 @@ export class Pool<T> extends EventEmitter {
     void (isBroken ? this.destroy(resource) : this.release(resource));
   }
 
-  /** generic-pool's slot: integer part, 0 when missing, the lowest when out of range. */
-  #slotOf(priority: number | undefined): number {
-    const slot = (priority && +priority | 0) || 0;
-    const range = this.#config.priorityRange;
-    return slot < 0 || slot >= range ? range - 1 : slot;
-  }
-
-  #optionsFor(priority: number | undefined): AcquireOptions | undefined {
-    if (priority === undefined || this.#config.priorityRange === 1) return undefined;
-    const slot = this.#slotOf(priority);
-    let options = this.#slotOptions[slot];
-    if (options === undefined && slot > 0) this.#slotOptions[slot] = options = { priority: -slot };
-    return options;
-  }
-
   /** generic-pool's test: full, nothing idle, and maxWaitingClients already waiting. */
   #isQueueFull(maxWaitingClients: number): boolean {
     const stats = this.#core!.stats();
     return this.#config.max - stats.total < 1 && stats.idle < 1 && this.#pending >= maxWaitingClients;
-  }
-
-  #create(): Promise<T> {
-    const factory = this.#factory;
-    const creating = Promise.resolve().then(() => factory.create());
-    this.#creates.add(creating);
-    const forget = (): void => {
-      this.#creates.delete(creating);
-    };
-    creating.then(forget, forget);
-    const eviction = this.#eviction;
-    if (eviction === undefined) return creating;
-    return creating.then((resource) => {
-      eviction.created(resource);
-      return resource;
-    });
-  }
-
-  #destroyResource(resource: T): Promise<void> {
-    this.#eviction?.forget(resource);
-    const factory = this.#factory;
-    let destroying: Promise<unknown> = Promise.resolve().then(() => factory.destroy(resource));
-    const timeoutMs = this.#config.destroyTimeoutMillis;
-    if (timeoutMs !== undefined) destroying = withTimeout(destroying, timeoutMs);
-    const settled = destroying.then(noop, (error: unknown) => this.#emitSafely(FACTORY_DESTROY_ERROR, error));
-    this.#destroys.add(settled);
-    void settled.then(() => this.#destroys.delete(settled));
-    return settled;
-  }
-
-  #validate(resource: T, reason: 'acquire' | 'release' | 'idle'): boolean | Promise<boolean> {
-    if (reason === 'idle') return this.#eviction === undefined ? true : this.#eviction.shouldKeep(resource);
-    const factory = this.#factory;
-    if (factory.validate === undefined) return true;
-    // generic-pool treats only `false` as invalid; a rejection is invalid too (core's rule).
-    return Promise.resolve()
-      .then(() => factory.validate!(resource))
-      .then((isValid) => isValid !== false);
   }
 
   /** generic-pool events without breaking the pool when a listener throws. */
@@ -456,14 +370,4 @@ export class Pool<T> extends EventEmitter {
   #wrap<V>(promise: Promise<V>): Promise<V> {
     return this.#isNativePromise ? promise : (this.#promise.resolve(promise) as Promise<V>);
   }
-}
-
-/** factory.destroy bounded by destroyTimeoutMillis; the timer is unref'd and cleared when it settles. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(MESSAGES.destroyTimeout)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -45,6 +45,24 @@ describe('eviction', () => {
     await stopPool(pool);
   });
 
+  test('each run evicts up to numTestsPerEvictionRun resources, not one (node-pool #200)', async () => {
+    const factory = new CountingFactory();
+    const destroyedAt: number[] = [];
+    const original = factory.destroy.bind(factory);
+    factory.destroy = (resource) => {
+      destroyedAt.push(Date.now());
+      return original(resource);
+    };
+    const pool = createPool(factory, { max: 6, idleTimeoutMillis: 5, softIdleTimeoutMillis: 5, evictionRunIntervalMillis: 300 });
+    await fill(pool, 6);
+    while (destroyedAt.length < 6) await sleep(20);
+    // 3 per run (the default): the first three go in one run, the next three one interval later.
+    expect(destroyedAt[2]! - destroyedAt[0]!).toBeLessThan(100);
+    expect(destroyedAt[3]! - destroyedAt[2]!).toBeGreaterThanOrEqual(200);
+    expect(destroyedAt[5]! - destroyedAt[3]!).toBeLessThan(100);
+    await stopPool(pool);
+  });
+
   test('a custom Evictor passed to new Pool() judges each idle resource', async () => {
     const seen: { config: EvictionConfig; resource: PooledResource<unknown>; available: number }[] = [];
     class EvictIdOne {

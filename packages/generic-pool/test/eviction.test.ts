@@ -56,10 +56,16 @@ describe('eviction', () => {
     const pool = createPool(factory, { max: 6, idleTimeoutMillis: 5, softIdleTimeoutMillis: 5, evictionRunIntervalMillis: 300 });
     await fill(pool, 6);
     while (destroyedAt.length < 6) await sleep(20);
-    // 3 per run (the default): the first three go in one run, the next three one interval later.
-    expect(destroyedAt[2]! - destroyedAt[0]!).toBeLessThan(100);
-    expect(destroyedAt[3]! - destroyedAt[2]!).toBeGreaterThanOrEqual(200);
-    expect(destroyedAt[5]! - destroyedAt[3]!).toBeLessThan(100);
+    // Destroys of one run happen in the same tick; runs are 300 ms apart. Group them by run.
+    const runs: number[] = [1];
+    for (let i = 1; i < destroyedAt.length; i++) {
+      if (destroyedAt[i]! - destroyedAt[i - 1]! < 100) runs[runs.length - 1]!++;
+      else runs.push(1);
+    }
+    // Never more than numTestsPerEvictionRun (3, the default) in a run, and more than one in some run.
+    expect(Math.max(...runs)).toBeLessThanOrEqual(3);
+    expect(Math.max(...runs)).toBeGreaterThan(1);
+    expect(runs.length).toBeLessThan(6);
     await stopPool(pool);
   });
 

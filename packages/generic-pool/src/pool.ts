@@ -22,6 +22,8 @@ const FACTORY_CREATE_ERROR = 'factoryCreateError';
 const FACTORY_DESTROY_ERROR = 'factoryDestroyError';
 const READY_POLL_MS = 10;
 
+function noop(): void {}
+
 /**
  * generic-pool v3's Pool on @pool/core's engine. Borrowed resources are keyed to their core
  * leases; queueing, limits, retries, validation and eviction are core's.
@@ -163,7 +165,7 @@ export class Pool<T> extends EventEmitter {
   /** Returns a borrowed resource; rejects 'Resource not currently part of this pool' for anything else. */
   release(resource: T): Promise<void> {
     const lease = this.#loans.get(resource);
-    if (lease === undefined) return this.#reject(notInPool());
+    if (lease === undefined) return this.#rejectIgnorable(notInPool());
     this.#loans.delete(resource);
     this.#eviction?.returned(resource);
     const releasing = lease.release();
@@ -174,7 +176,7 @@ export class Pool<T> extends EventEmitter {
   /** Destroys a borrowed resource instead of returning it; resolves at once, like generic-pool. */
   destroy(resource: T): Promise<void> {
     const lease = this.#loans.get(resource);
-    if (lease === undefined) return this.#reject(notInPool());
+    if (lease === undefined) return this.#rejectIgnorable(notInPool());
     this.#loans.delete(resource);
     void lease.destroy();
     if (this.#isDraining) this.#checkDrained();
@@ -365,6 +367,16 @@ export class Pool<T> extends EventEmitter {
 
   #reject(error: unknown): Promise<never> {
     return this.#promise.reject(error) as Promise<never>;
+  }
+
+  /**
+   * A rejection that a caller may ignore, as generic-pool's README says of release and destroy:
+   * awaiting it still throws, but leaving it alone is no unhandled rejection.
+   */
+  #rejectIgnorable(error: unknown): Promise<never> {
+    const rejected = this.#reject(error);
+    rejected.then(undefined, noop);
+    return rejected;
   }
 
   #wrap<V>(promise: Promise<V>): Promise<V> {

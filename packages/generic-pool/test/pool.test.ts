@@ -35,6 +35,22 @@ describe('acquire and release', () => {
     await stopPool(pool);
   });
 
+  test('an ignored rejection of release or destroy is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const pool = createPool(new CountingFactory(), { max: 1 });
+      void pool.release({ id: 7 });
+      void pool.destroy({ id: 8 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      await stopPool(pool);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('destroy closes the resource through factory.destroy; the next acquire gets a new one', async () => {
     const factory = new CountingFactory();
     const pool = createPool(factory, { max: 1 });

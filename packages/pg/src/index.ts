@@ -1,5 +1,5 @@
 export { createPgPool } from './pool.js';
-export type { PgAcquireOptions, PgPool, PgQueryOptions, PgQueryValues } from './pool.js';
+export type { PgAcquireOptions, PgLeaseOptions, PgPool, PgQueryOptions, PgQueryValues } from './pool.js';
 export type { PgClientExtras, PgConnectionOptions, PgNode, PgNodeOptions, PgPoolOptions, PgRole } from './options.js';
 export type { PgIsolationLevel, PgTransactionOptions } from './transaction.js';
 export { PgPoolCompat } from './compat.js';

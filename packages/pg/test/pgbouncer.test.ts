@@ -138,6 +138,12 @@ describe('@pool/pg behind PgBouncer in transaction mode', () => {
     expect((named as Error).message).toMatch(/^Invalid option name: got "by-id".*max_prepared_statements/);
     // Unnamed statements with parameters (extended protocol, one Sync) are fine.
     expect((await pool.query('SELECT $1::int AS n', [7])).rows[0]).toEqual({ n: 7 });
+    // With preparedStatements (PgBouncer >= 1.21 tracking them) the pool sends named statements.
+    const tracked = makePool({ pgbouncer: { poolMode: 'transaction', preparedStatements: true }, maxPerNode: 1 });
+    expect((await tracked.query({ name: 'tracked', text: 'SELECT $1::int AS n', values: [3] })).rows[0]).toEqual({ n: 3 });
+    expect(invalidOptionsError(() => createPgPool({ ...through(), pgbouncer: { poolMode: 'transaction', preparedStatements: 'yes' as unknown as boolean } })).message).toMatch(
+      /^Invalid option pgbouncer\.preparedStatements/,
+    );
   });
 
   it('the pg.Pool facade through PgBouncer: query, connect/release, a transaction on a checked-out client', async () => {

@@ -100,7 +100,7 @@ describe('all circuits open (DESIGN: "All circuits open")', () => {
     failing.add('b');
     const pool = createPool({
       factory, clock, ...quiet, nodes: [{ id: 'a' }, { id: 'b' }],
-      createRetry: { attempts: 1, baseDelayMs: 50, maxDelayMs: 50 },
+      createRetry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
       circuitBreaker: { failureThreshold: 1, cooldownMs: 10_000 },
     });
     await outcome(pool.acquire({ node: 'a' }));
@@ -108,7 +108,9 @@ describe('all circuits open (DESIGN: "All circuits open")', () => {
     expect(pool.stats().nodes).toMatchObject({ a: { circuit: 'open' }, b: { circuit: 'open' } });
     await expect(pool.acquire()).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' });
     failing.delete('b');
-    await clock.advance(50);
+    await clock.advance(99);
+    await expect(pool.acquire()).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' }); // a base of 0 still waits 100 ms
+    await clock.advance(1);
     // Both are due a trial: the acquire tries one, fails over to the other if it must.
     expect(await outcome(pool.acquire())).toBe('lease');
     expect(creates('b')).toBe(2);
@@ -116,7 +118,7 @@ describe('all circuits open (DESIGN: "All circuits open")', () => {
     await pool.close();
   });
 
-  it('waits min(cooldownMs, max(1, baseDelayMs) * 2^failedTrials) for any breaker settings (property)', async () => {
+  it('waits min(cooldownMs, max(100, baseDelayMs) * 2^failedTrials) for any breaker settings (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 500 }),
@@ -133,7 +135,7 @@ describe('all circuits open (DESIGN: "All circuits open")', () => {
           });
           await outcome(pool.acquire());
           for (let trial = 0; trial < trials; trial++) {
-            const waitMs = Math.min(cooldownMs, Math.max(1, baseDelayMs) * 2 ** trial);
+            const waitMs = Math.min(cooldownMs, Math.max(100, baseDelayMs) * 2 ** trial);
             if (waitMs > 1) {
               await clock.advance(waitMs - 1);
               const before = creates('default');

@@ -133,9 +133,7 @@ describe('nodes', () => {
   it('fails queued waiters fast with NODE_UNAVAILABLE once the only node opens its circuit', async () => {
     const factory = trackingFactory();
     factory.failingNodes.add('default');
-    // Every circuit open: the pool probes again after createRetry.baseDelayMs, so set one that
-    // cannot pass while the five acquires are served.
-    const pool = createPool({ factory, maxPerNode: 1, createRetry: { attempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000 }, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    const pool = createPool({ factory, maxPerNode: 1, createRetry: noRetry, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } });
     const results = await Promise.all(Array.from({ length: 5 }, () => pool.acquire().then(() => 'lease', (error: { code: string }) => error.code)));
     expect(results.slice(0, 2)).toEqual(['CREATE_FAILED', 'CREATE_FAILED']);
     expect(new Set(results.slice(2))).toEqual(new Set(['NODE_UNAVAILABLE']));

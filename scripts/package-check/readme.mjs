@@ -8,7 +8,7 @@
 // - a js block that uses require() and no import is checked as CommonJS (.cjs).
 
 const FENCE = /^```(\S*)(.*)$/;
-const PRELUDE = /<!--\s*prelude:([\s\S]*?)-->\s*$/;
+const PRELUDE = /<!--\s*prelude:((?:(?!-->)[\s\S])*)-->\s*$/;
 const LANGUAGES = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js', mjs: 'js', cjs: 'cjs' };
 
 /** The fenced blocks of a README: `{ lang, flags, code, prelude, line }` (line: 1-based, of the first code line). */

@@ -52,7 +52,7 @@ export interface PgPoolOptions
   statementTimeoutMs?: number;
   /**
    * Client-side deadline for `pool.query`: when it passes, a cancel request goes to the server and
-   * the query rejects `ABORTED`. Default 0 = none. Per call: `query(..., { timeoutMs })`.
+   * the query rejects `ABORTED`. Default 0 = none. Per call: `query(..., { queryTimeoutMs })`.
    */
   queryTimeoutMs?: number;
   /**

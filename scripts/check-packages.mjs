@@ -14,11 +14,18 @@ import { formatMessage } from 'publint/utils';
 import { manifestProblems } from './package-check/manifest.mjs';
 import { checkedBlocks, installedNames, relativeLinks } from './package-check/readme.mjs';
 import { anyTypedExports, typeErrors } from './package-check/types.mjs';
-import { lowestOf, packAll, readJson, rootDir, workspacePackages } from './package-check/workspace.mjs';
+import { compareVersions, lowestOf, packAll, readJson, rootDir, workspacePackages } from './package-check/workspace.mjs';
 
 const startedAt = Date.now();
 const results = [];
 const record = (name, problems) => results.push({ name, problems: [problems].flat().filter(Boolean) });
+const phases = [];
+let phaseStartedAt = Date.now();
+const endPhase = (name) => {
+  const now = Date.now();
+  phases.push(`${name} ${((now - phaseStartedAt) / 1000).toFixed(1)} s`);
+  phaseStartedAt = now;
+};
 
 // attw's one rule we do not follow: CJSResolvesToESM. require(esm) is how CommonJS loads these
 // packages (engines.node >= 20.19, TypeScript >= 5.8 under module nodenext); this check loads
@@ -50,6 +57,7 @@ const keepWorkDir = process.env.PACKAGE_CHECK_KEEP === '1';
 try {
   // ---- pack and inspect each tarball ----
   const tarballs = packAll(published, join(workDir, 'tarballs'));
+  endPhase('pack');
   const readmes = new Map();
   for (const pkg of published) {
     const extractDir = join(workDir, 'extracted', pkg.dir);
@@ -81,10 +89,15 @@ try {
   mkdirSync(projectDir);
   const dependencies = { '@types/node': rootManifest.devDependencies['@types/node'] };
   for (const pkg of published) dependencies[pkg.name] = `file:${tarballs.get(pkg.name)}`;
+  // The oldest version every package that names it accepts: the highest of the lower bounds.
   const oldest = {};
+  const keepHighest = (name, range) => {
+    const version = lowestOf(range);
+    if (oldest[name] === undefined || compareVersions(version, oldest[name]) > 0) oldest[name] = version;
+  };
   for (const pkg of published) {
-    for (const [name, range] of Object.entries(pkg.manifest.peerDependencies ?? {})) oldest[name] = lowestOf(range);
-    for (const [name, range] of Object.entries(pkg.manifest.dependencies ?? {})) if (name.startsWith('@types/')) oldest[name] = lowestOf(range);
+    for (const [name, range] of Object.entries(pkg.manifest.peerDependencies ?? {})) keepHighest(name, range);
+    for (const [name, range] of Object.entries(pkg.manifest.dependencies ?? {})) if (name.startsWith('@types/')) keepHighest(name, range);
   }
   Object.assign(dependencies, oldest);
   for (const pkg of published) {
@@ -94,10 +107,16 @@ try {
     }
   }
   writeFileSync(join(projectDir, 'package.json'), JSON.stringify({ name: 'pool-package-check', private: true, type: 'module', dependencies }, null, 2));
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error'], { cwd: projectDir });
+  phaseStartedAt = Date.now();
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefer-offline', '--loglevel=error'], { cwd: projectDir });
   record(`npm install of the tarballs with the oldest peers (${Object.entries(oldest).map(([n, v]) => `${n}@${v}`).join(', ')})`, install.code === 0 ? [] : [install.output.trim()]);
 
+  endPhase('npm install');
   if (install.code === 0) {
+    record('the installed peers and types are the oldest of their ranges', Object.entries(oldest).flatMap(([name, version]) => {
+      const installed = readJson(join(projectDir, 'node_modules', name, 'package.json')).version;
+      return installed === version ? [] : [`${name} is ${installed}, not ${version}`];
+    }));
     // ---- import and require every entry point ----
     const entries = published.flatMap((pkg) => Object.keys(pkg.manifest.exports ?? { '.': null })
       .filter((subpath) => subpath !== './package.json' && !subpath.includes('*'))
@@ -108,6 +127,7 @@ try {
     if (runtime.code !== 0 || !line.startsWith('[')) record('import/require of every entry point', [runtime.output.trim()]);
     else for (const result of JSON.parse(line)) record(result.name, result.ok ? [] : [result.detail]);
 
+    endPhase('import/require');
     // ---- types: every entry (ESM and CJS), every README block, both resolutions ----
     const typesDir = join(projectDir, 'types');
     mkdirSync(typesDir);
@@ -147,6 +167,7 @@ try {
       if (setting === 'nodenext') record('public types are not any', anyTypedExports(program, esmEntry).map((name) => `${name} is any`));
     }
 
+    endPhase('types');
     // ---- smoke scripts: each package's test/packed-smoke.mjs, against local servers ----
     for (const pkg of published) {
       const smoke = join(pkg.path, 'test/packed-smoke.mjs');
@@ -161,7 +182,9 @@ try {
       record(`${pkg.name}: smoke test with ${versions || 'no peers'}`, result.code === 0 ? [] : [`exit ${result.code}${result.signal ? ` (${result.signal})` : ''}\n${result.output.trim()}`]);
     }
   }
+  endPhase('smoke tests');
   await linting;
+  endPhase('publint/attw (beyond the rest)');
 } catch (error) {
   record('package check ran to the end', [error instanceof Error ? error.stack : String(error)]);
 } finally {
@@ -176,5 +199,6 @@ for (const result of failed) {
   for (const problem of result.problems) console.log(`    ${problem.replaceAll('\n', '\n    ')}`);
 }
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+if (phases.length > 0) console.log(`package check phases: ${phases.join(', ')}`);
 console.log(`package check: ${results.length - failed.length} passed, ${failed.length} failed (${published.length} packages, ${seconds} s)`);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -37,9 +37,21 @@ export function packAll(packages, destination) {
   return tarballs;
 }
 
-/** The lowest version a range admits, for the forms our manifests use (^x.y.z, ~x.y.z, >=x.y.z, x.y.z). */
+/**
+ * The lowest version a range admits, for the forms manifests use: ^x.y.z, ~x.y.z, >=x.y.z,
+ * x.y.z, a partial x or x.y (padded with zeros), an upper bound after it, or alternatives
+ * joined by || (the lowest of the first).
+ */
 export function lowestOf(range) {
-  const match = /^(?:\^|~|>=)?\s*(\d+\.\d+\.\d+)(?:\s|$|\s*<)/.exec(range.trim());
+  const first = range.split('||')[0].trim();
+  const match = /^(?:\^|~|>=)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\s|$)/.exec(first);
   if (match === null) throw new Error(`cannot tell the lowest version of range "${range}" (use ^x.y.z or >=x.y.z)`);
-  return match[1];
+  return `${match[1]}.${match[2] ?? 0}.${match[3] ?? 0}`;
+}
+
+/** Orders two x.y.z versions: negative, zero or positive. */
+export function compareVersions(a, b) {
+  const [left, right] = [a, b].map((version) => version.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if (left[i] !== right[i]) return left[i] - right[i];
+  return 0;
 }

@@ -4,9 +4,16 @@
 // require. The client side loads the schema with the project's own grpc-js and proto-loader.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+// Not every version exports ./package.json: read it next to the resolved entry.
+const installedVersion = (name) => {
+  let dir = require.resolve(name);
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+};
 const { startGrpcServer, testProtoJson } = await import(join(process.env.POOL_TESTKIT_DIST, 'grpc.js'));
 const grpc = require('@grpc/grpc-js');
 const protoLoader = await import('@grpc/proto-loader');
@@ -29,7 +36,7 @@ try {
   await pool.close();
   // A call after close fails as a grpc ServiceError (UNAVAILABLE) whose cause is the PoolError.
   await assert.rejects(pool.unary(TestService, 'Unary', { message: 'late' }), (error) => error.code === grpc.status.UNAVAILABLE && isPoolError(error.cause, 'POOL_CLOSED'));
-  console.log(`@grpc/grpc-js ${require('@grpc/grpc-js/package.json').version}: unary, callback and server-stream calls work`);
+  console.log(`@grpc/grpc-js ${installedVersion('@grpc/grpc-js')}: unary, callback and server-stream calls work`);
 } finally {
   await server.stop();
 }

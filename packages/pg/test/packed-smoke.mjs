@@ -3,9 +3,16 @@
 // the pool, a transaction and the pg.Pool facade, from both import and require.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+// Not every version exports ./package.json: read it next to the resolved entry.
+const installedVersion = (name) => {
+  let dir = require.resolve(name);
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+};
 const { startPostgresServer } = await import(join(process.env.POOL_TESTKIT_DIST, 'pg.js'));
 const pg = require('pg');
 const { createPgPool, isPoolError } = await import('@pool/pg');
@@ -29,7 +36,7 @@ try {
   const result = await compat.query('SELECT 1 AS one');
   assert.equal(result.rows[0].one, 1);
   await compat.end();
-  console.log(`pg ${require('pg/package.json').version}: query, transaction and the pg.Pool facade work`);
+  console.log(`pg ${installedVersion('pg')}: query, transaction and the pg.Pool facade work`);
 } finally {
   await server.stop();
 }

@@ -3,9 +3,16 @@
 // against an ssh2 server in this process (the workspace's ssh2), from both import and require.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+// Not every version exports ./package.json: read it next to the resolved entry.
+const installedVersion = (name) => {
+  let dir = require.resolve(name);
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+};
 const { startSshServer } = await import(join(process.env.POOL_TESTKIT_DIST, 'ssh.js'));
 const { createSshPool, isPoolError } = require('@pool/ssh');
 const imported = await import('@pool/ssh');
@@ -27,7 +34,7 @@ try {
   assert.ok(Array.isArray(listed));
   await pool.close();
   await assert.rejects(pool.exec('echo late'), (error) => isPoolError(error, 'POOL_CLOSED'));
-  console.log(`ssh2 ${require('ssh2/package.json').version}: exec, multiplexed exec and sftp work`);
+  console.log(`ssh2 ${installedVersion('ssh2')}: exec, multiplexed exec and sftp work`);
 } finally {
   await server.close();
 }

@@ -13,7 +13,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { manifestProblems } from './package-check/manifest.mjs';
 import { checkedBlocks, installedNames, relativeLinks } from './package-check/readme.mjs';
-import { anyTypedExports, typeErrors } from './package-check/types.mjs';
+import { selfTestProblems } from './package-check/self-test.mjs';
 import { compareVersions, lowestOf, packAll, readJson, rootDir, workspacePackages } from './package-check/workspace.mjs';
 
 const startedAt = Date.now();
@@ -59,6 +59,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'pool-package-check-'));
 const keepWorkDir = process.env.PACKAGE_CHECK_KEEP === '1';
 
 try {
+  record("the check's own README and range parsers", selfTestProblems());
   // ---- pack and inspect each tarball ----
   const tarballs = packAll(published, join(workDir, 'tarballs'));
   endPhase('pack');

@@ -158,8 +158,9 @@ try {
         blockFiles.set(file, { pkg, block, preludeLines: prelude.length });
       }
     }
-    const typeChecks = ['nodenext', 'bundler'].map(async (setting) => {
-      const files = [esmEntry, ...(setting === 'nodenext' ? [cjsEntry] : []), ...blockFiles.keys()];
+    // node10 checks the entries only: README blocks are ES modules (top-level await).
+    const typeChecks = ['nodenext', 'bundler', 'node10'].map(async (setting) => {
+      const files = setting === 'node10' ? [esmEntry] : [esmEntry, ...(setting === 'nodenext' ? [cjsEntry] : []), ...blockFiles.keys()];
       const requestFile = join(typesDir, `${setting}.json`);
       writeFileSync(requestFile, JSON.stringify({ files, ...(setting === 'nodenext' ? { anyCheckFile: esmEntry } : {}) }));
       const child = await run(process.execPath, [join(rootDir, 'scripts/package-check/types-cli.mjs'), projectDir, setting, requestFile], { cwd: projectDir, timeoutMs: 120_000 });
@@ -179,7 +180,7 @@ try {
       record(`types (${setting}): every public entry imported`, byFile.get(esmEntry));
       if (setting === 'nodenext') record('types (nodenext): every public entry required from a .cts', byFile.get(cjsEntry));
       record(`types (${setting}): declaration files of the install`, elsewhere);
-      for (const [file, { pkg, block, preludeLines }] of blockFiles) {
+      for (const [file, { pkg, block, preludeLines }] of setting === 'node10' ? [] : blockFiles) {
         const located = byFile.get(file).map((error) => error.replace(/^[^:]+:(\d+):(\d+)/, (_, line, column) =>
           `packages/${pkg.dir}/README.md:${block.line + Number(line) - 1 - preludeLines}:${column}`));
         record(`types (${setting}): ${pkg.name} README block at line ${block.line}`, located);

@@ -20,6 +20,9 @@ const COMMON = {
 export const SETTINGS = {
   nodenext: { ...COMMON, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
   bundler: { ...COMMON, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
+  // A CommonJS project on the legacy resolution (TypeScript's default for module commonjs); our
+  // declarations default-import pg and ssh2, so it needs esModuleInterop, as tsc --init sets.
+  node10: { ...COMMON, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, esModuleInterop: true },
 };
 
 /** Diagnostics of `files` (absolute paths in `projectDir`) under one of SETTINGS, formatted. */

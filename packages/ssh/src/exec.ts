@@ -26,7 +26,7 @@ export interface SshExecResult {
   stderr: string;
   /** Exit status; null when the command was killed by a signal or the server sent none. */
   code: number | null;
-  /** Name of the signal that ended the command (e.g. "KILL"), else null. */
+  /** Name of the signal that ended the command as ssh2 reports it, with the "SIG" prefix (e.g. "SIGTERM", "SIGKILL"), else null. */
   signal: string | null;
 }
 

@@ -3,6 +3,6 @@ export type { PgAcquireOptions, PgPool, PgQueryOptions, PgQueryValues } from './
 export type { PgClientExtras, PgConnectionOptions, PgNode, PgNodeOptions, PgPoolOptions, PgRole } from './options.js';
 export type { PgIsolationLevel, PgTransactionOptions } from './transaction.js';
 export { PgPoolCompat } from './compat.js';
-export type { PgPoolCompatConfig } from './compat.js';
+export type { PgPoolCompatConfig, PgPoolCompatSwitches } from './compat.js';
 export { PoolError, isPoolError } from '@pool/core';
 export type { PoolErrorCode, Lease, PoolStats } from '@pool/core';

@@ -171,18 +171,31 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     await expect(pool.end()).rejects.toThrow('Called end on pool more than once');
   });
 
-  it('unlike pg-pool, rolls back a transaction left open by a released client', async () => {
-    const pool = makePool({ max: 1 });
-    const client = await pool.connect();
+  it('as pg.Pool, leaves a released session as it was; resetOnRelease rolls back when switched on', async () => {
+    const plain = makePool({ max: 1 });
+    const client = await plain.connect();
     await client.query('BEGIN');
-    await client.query('CREATE TEMP TABLE leftover (id int)');
     client.release();
-    const next = await pool.connect();
+    const same = await plain.connect();
+    expect((await same.query('SELECT now() = statement_timestamp() AS fresh')).rows[0].fresh).toBe(false);
+    await same.query('ROLLBACK');
+    same.release();
+
+    const resetting = makePool({ max: 1, resetOnRelease: 'rollback' });
+    const first = await resetting.connect();
+    await first.query('BEGIN');
+    await first.query('CREATE TEMP TABLE leftover (id int)');
+    first.release();
+    const next = await resetting.connect();
     expect((await next.query("SELECT to_regclass('pg_temp.leftover') AS t")).rows[0].t).toBeNull();
     next.release();
   });
 
-  it('rejects pg-pool options it cannot honour, naming them', () => {
-    expect(() => new Pool({ Client: class {} as never })).toThrow(/Client/);
+  it('refuses option names neither pg nor the pool knows, naming the nearest', () => {
+    expect(() => new Pool({ maxx: 3 } as never)).toThrow(/Unknown option maxx \(did you mean max\?\)/);
+    expect(() => new Pool({ idleTimeoutMilis: 3 } as never)).toThrow(/did you mean idleTimeoutMillis/);
+    expect(() => new Pool({ resetOnReleese: 'rollback' } as never)).toThrow(/did you mean resetOnRelease/);
+    // pg.Client settings are accepted as pg.Pool accepts them.
+    expect(() => new Pool({ lock_timeout: 1000, binary: false, keepAliveInitialDelayMillis: 10 })).not.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import { holdProcess, type Lease } from '@pool/core';
+import { holdProcess, isPoolError, type Lease } from '@pool/core';
 import pg from 'pg';
 import { readCompatConfig, type CompatSettings, type PgPoolCompatSwitches } from './compat/config.js';
 import { checkoutError, DOUBLE_END, DOUBLE_RELEASE, FUNCTION_AS_QUERY, throwUncaught, USE_AFTER_END } from './compat/errors.js';
@@ -149,7 +149,11 @@ export class PgPoolCompat extends BasePool {
       (error: unknown) => {
         release();
         this.pendingCheckouts--;
-        callOutside(done, checkoutError(error, this.options.connectionTimeoutMillis ?? 0), undefined);
+        const reported = checkoutError(error, this.options.connectionTimeoutMillis ?? 0);
+        // A connect timing out with its checkout: let the connect's own abort (the same ms) land
+        // first, so the caller sees no half-open client counted, as in pg-pool.
+        if (isPoolError(reported, 'ACQUIRE_TIMEOUT')) setImmediate(callOutside, done, reported, undefined);
+        else callOutside(done, reported, undefined);
         this.afterCheckout();
       },
     );

@@ -1,4 +1,4 @@
-import { acquireOptionsOf, createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import { acquireOptionsOf, createPool, isPoolError, type PoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
 import type pg from 'pg';
 import { createPgFactory, explainUnsent, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
 import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
@@ -128,6 +128,8 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
       values?: PgQueryValues,
       queryOptions?: PgQueryOptions,
     ): Promise<pg.QueryResult<R>> {
+      const misuse = queryMisuse(text, values, queryOptions);
+      if (misuse !== undefined) return Promise.reject(misuse);
       // Not async: the hot path returns its one promise directly, without an extra adoption.
       const result =
         queryOptions === undefined && defaultQueryTimeoutMs === 0
@@ -180,6 +182,25 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
     runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
     queryTimeoutMs: defaultQueryTimeoutMs,
   };
+}
+
+/**
+ * pg.Client's other call shapes, refused at once instead of never settling: a callback (this query
+ * returns a promise) and a submittable (pg-cursor, pg-query-stream: it streams on one client for as
+ * long as the caller reads, so it needs a client of its own).
+ */
+function queryMisuse(text: unknown, values: unknown, options: unknown): PoolError | undefined {
+  if (typeof values === 'function' || typeof options === 'function') {
+    return invalid('values', values, 'an array of parameters: pool.query returns a promise and takes no callback');
+  }
+  if (text !== null && typeof text === 'object' && typeof (text as { submit?: unknown }).submit === 'function') {
+    return invalid(
+      'text',
+      'a submittable',
+      'SQL text or a query config; a cursor or stream (pg-cursor, pg-query-stream) needs its own client: pool.use((client) => ...) or the pg.Pool facade',
+    );
+  }
+  return undefined;
 }
 
 function stripConnection(config: pg.ClientConfig): pg.ClientConfig {

@@ -128,10 +128,10 @@ describe('switches and pg.Client settings', () => {
   it('createRetry is off by default (one connect attempt) and on with the switch', async () => {
     let attempts = 0;
     class CountingClient extends pg.Client {
-      override connect(callback?: (err: Error) => void): never {
+      override connect(callback?: unknown): never {
         attempts++;
         if (attempts < 3) {
-          setImmediate(() => callback?.(new Error(`refused #${attempts}`)));
+          setImmediate(() => (callback as unknown as (error: Error) => void)(new Error(`refused #${attempts}`)));
           return undefined as never;
         }
         return super.connect(callback as never) as never;

@@ -46,9 +46,9 @@ export async function silentServer(): Promise<{ port: number; close(): Promise<v
 /** pg.Client whose next connects are delayed or failed as scripted (pg-pool's tests patch Client.prototype). */
 export function scriptedClient(script: ((connect: (cb: (error?: Error) => void) => void, cb: (error?: Error) => void) => void)[]): typeof pg.Client {
   return class ScriptedClient extends pg.Client {
-    override connect(callback?: (err: Error) => void): never {
+    override connect(callback?: unknown): never {
       const step = script.shift();
-      const cb = (callback ?? (() => undefined)) as (error?: Error) => void;
+      const cb = (callback ?? (() => undefined)) as unknown as (error?: Error) => void;
       const real = (done: (error?: Error) => void) => super.connect(done as never);
       if (step) step(real, cb);
       else real(cb);

@@ -46,6 +46,7 @@ export class PgPoolCompat extends BasePool {
   /** Clients whose connect failed: never counted, never 'remove'd. */
   private readonly abandoned = new WeakSet<pg.Client>();
   private pendingCheckouts = 0;
+  private releaseHold: (() => void) | undefined;
   private endCallbacks: ((error?: Error) => void)[] | undefined;
   private isDraining = false;
 
@@ -132,31 +133,43 @@ export class PgPoolCompat extends BasePool {
   }
 
   /** Checks a client out (pg-pool's connect), calling `done` outside any promise chain. */
-  checkout(done: Checkout): void {
+  checkout(done: Checkout, mayCallNow: boolean): void {
     if (this.ending) {
       done(new Error(USE_AFTER_END), undefined);
       return;
     }
-    this.pendingCheckouts++;
-    const release = holdProcess();
+    // The common case without a promise: a client is idle and nobody waits ahead.
+    const now = this.pool.tryAcquire();
+    if (now !== undefined) {
+      if (!isBrokenClient(now.connection)) {
+        if (mayCallNow) this.lend(now, done);
+        else queueMicrotask(() => this.lend(now, done));
+        return;
+      }
+      now.destroy().catch(() => undefined);
+    }
+    // One hold on the process while any checkout waits (DESIGN: process lifetime).
+    if (this.pendingCheckouts++ === 0) this.releaseHold = holdProcess();
     this.internals.acquireRaw().then(
       (lease) => {
-        release();
-        this.pendingCheckouts--;
+        this.checkoutSettled();
         this.lend(lease, done);
         this.afterCheckout();
       },
       (error: unknown) => {
-        release();
-        this.pendingCheckouts--;
+        this.checkoutSettled();
         const reported = checkoutError(error, this.options.connectionTimeoutMillis ?? 0);
         // A connect timing out with its checkout: let the connect's own abort (the same ms) land
         // first, so the caller sees no half-open client counted, as in pg-pool.
-        if (isPoolError(reported, 'ACQUIRE_TIMEOUT')) setImmediate(callOutside, done, reported, undefined);
-        else callOutside(done, reported, undefined);
+        if (isPoolError(reported, 'ACQUIRE_TIMEOUT')) setImmediate(callCheckout, done, reported, undefined);
+        else callCheckout(done, reported, undefined);
         this.afterCheckout();
       },
     );
+  }
+
+  private checkoutSettled(): void {
+    if (--this.pendingCheckouts === 0) this.releaseHold?.();
   }
 
   private lend(lease: CoreLease, done: Checkout): void {
@@ -174,8 +187,8 @@ export class PgPoolCompat extends BasePool {
       this.seen.add(client);
       this.emitOutside('connect', client);
     }
-    this.emitOutside('acquire', client);
-    callOutside(done, undefined, client);
+    if (this.listenerCount('acquire') > 0) this.emitOutside('acquire', client);
+    callCheckout(done, undefined, client);
   }
 
   /** pg-pool's release: a truthy argument, a broken or ending client, or an ending pool removes it. */
@@ -189,7 +202,7 @@ export class PgPoolCompat extends BasePool {
     const isRemoved = Boolean(error) || this.ending || isBrokenClient(client) || isEnding || isExpended || isExpired;
     try {
       // pg-pool emits before the client goes back; a listener that throws still sees it returned.
-      this.emit('release', error, client);
+      if (this.listenerCount('release') > 0) this.emit('release', error, client);
     } finally {
       if (isRemoved) {
         if (isExpended) this.logLine('remove expended client');
@@ -228,9 +241,9 @@ export class PgPoolCompat extends BasePool {
   }
 
   /** Emits where pg-pool emits from a socket's callback: a listener's throw is uncaught, the pool goes on. */
-  private emitOutside(event: string, ...args: unknown[]): void {
+  private emitOutside(event: string, first: unknown, second?: unknown): void {
     try {
-      this.emit(event, ...args);
+      this.emit(event, first, second);
     } catch (error) {
       throwUncaught(error);
     }
@@ -308,12 +321,21 @@ export class PgPoolCompat extends BasePool {
       } catch (queryError) {
         finish(queryError);
       }
-    });
+    }, true);
   }
 
   /** @internal */
   finishEnd(callback: (error?: Error) => void): void {
     this.startEnd(callback);
+  }
+}
+
+/** {@link callOutside} for a checkout's callback, without a rest array on the hot path. */
+function callCheckout(done: Checkout, error: unknown, client: PoolClientWithRelease | undefined): void {
+  try {
+    done(error, client);
+  } catch (thrown) {
+    throwUncaught(thrown);
   }
 }
 
@@ -333,10 +355,10 @@ type CompatThis = PgPoolCompat & { Promise: PromiseConstructor };
 
 function connect(this: CompatThis, callback?: (error: unknown, client?: PoolClientWithRelease, done?: unknown) => void): unknown {
   if (typeof callback === 'function') {
-    this.checkout((error, client) => callback(error, client, client ? (client as PoolClientWithRelease).release : NOOP));
+    this.checkout((error, client) => callback(error, client, client ? (client as PoolClientWithRelease).release : NOOP), false);
     return undefined;
   }
-  return new this.Promise((resolve, reject) => this.checkout((error, client) => (error ? reject(error) : resolve(client))));
+  return new this.Promise((resolve, reject) => this.checkout((error, client) => (error ? reject(error) : resolve(client)), true));
 }
 
 function query(this: CompatThis, text: unknown, values?: unknown, callback?: unknown): unknown {

@@ -29,7 +29,7 @@ export class IdleReaper {
 
   /** A client went back to the pool. */
   released(client: pg.Client): void {
-    if (this.idleTimeoutMs === 0 || this.isStopped || this.owner.totalCount <= this.min) return;
+    if (this.idleTimeoutMs === 0 || this.isStopped || (this.min > 0 && this.owner.totalCount <= this.min)) return;
     this.idleSince.delete(client);
     this.idleSince.set(client, Date.now());
     if (this.timer === undefined) this.arm(this.idleTimeoutMs);

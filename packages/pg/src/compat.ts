@@ -1,11 +1,14 @@
 import { holdProcess, isPoolError, type Lease } from '@pool/core';
 import pg from 'pg';
 import { readCompatConfig, type CompatSettings, type PgPoolCompatSwitches } from './compat/config.js';
-import { checkoutError, DOUBLE_END, DOUBLE_RELEASE, FUNCTION_AS_QUERY, throwUncaught, USE_AFTER_END } from './compat/errors.js';
+import { callCheckout, callOutside, throwUncaught, type Checkout, type PoolClientWithRelease } from './compat/callbacks.js';
+import { checkoutError, DOUBLE_END, DOUBLE_RELEASE, USE_AFTER_END } from './compat/errors.js';
+import { installPgPoolMethods } from './compat/methods.js';
 import { IdleReaper } from './compat/idle.js';
 import { isBrokenClient } from './factory.js';
 import type { PgNode } from './options.js';
 import { createPgPoolInternal, type PgPool, type PgPoolInternals } from './pool.js';
+import { MAX_BROKEN_ON_ARRIVAL } from './query.js';
 import { createSessionReset, releaseLease, type SessionReset } from './reset.js';
 
 export type { PgPoolCompatSwitches } from './compat/config.js';
@@ -16,9 +19,6 @@ export type PgPoolCompatConfig = pg.PoolConfig & PgPoolCompatSwitches & {
   onConnect?: (client: pg.PoolClient) => void | Promise<void>;
 };
 
-type Checkout = (error: unknown, client: PoolClientWithRelease | undefined) => void;
-type Callback = (...args: never[]) => void;
-type PoolClientWithRelease = pg.Client & { release?: (error?: Error | boolean) => void };
 type CoreLease = Lease<pg.Client, PgNode>;
 
 /** The pg `Pool` class the user's `import pg from 'pg'` gives (pg is a peer): `instanceof pg.Pool` holds. */
@@ -150,8 +150,19 @@ export class PgPoolCompat extends BasePool {
     }
     // One hold on the process while any checkout waits (DESIGN: process lifetime).
     if (this.pendingCheckouts++ === 0) this.releaseHold = holdProcess();
-    this.internals.acquireRaw().then(
+    this.waitForClient(done, 0);
+  }
+
+  private waitForClient(done: Checkout, replaced: number): void {
+    this.internals.acquireCore().then(
       (lease) => {
+        // A backend's FATAL can land just after its client was handed over: nothing was sent on
+        // it, so another client serves this checkout (as @pool/pg's own paths do, up to 3 times).
+        if (replaced < MAX_BROKEN_ON_ARRIVAL && isBrokenClient(lease.connection)) {
+          lease.destroy().catch(() => undefined);
+          this.waitForClient(done, replaced + 1);
+          return;
+        }
         this.checkoutSettled();
         this.lend(lease, done);
         this.afterCheckout();
@@ -293,114 +304,13 @@ export class PgPoolCompat extends BasePool {
     );
   }
 
-  /** @internal `pool.query`, pg-pool's way: check out, run, release (with the query's error, if any). */
-  runQuery(text: unknown, values: unknown, done: (error: unknown, result?: unknown) => void): void {
-    this.checkout((error, client) => {
-      if (error || !client) {
-        done(error);
-        return;
-      }
-      let isFinished = false;
-      const finish = (queryError?: unknown, result?: unknown) => {
-        if (isFinished) return;
-        isFinished = true;
-        try {
-          client.release?.(queryError as Error | undefined);
-        } finally {
-          done(queryError, result);
-        }
-      };
-      try {
-        const query = (client.query as (t: unknown, v: unknown, cb: Callback) => unknown).call(client, text, values, finish as Callback);
-        // pg-cursor never calls a submittable's callback: its end (or error) gives the client back.
-        if (query !== undefined && typeof (query as { once?: unknown }).once === 'function' && typeof (text as { submit?: unknown }).submit === 'function') {
-          const emitter = query as { once(event: string, listener: (error?: unknown) => void): void };
-          emitter.once('end', () => finish());
-          emitter.once('error', (streamError) => finish(streamError));
-        }
-      } catch (queryError) {
-        finish(queryError);
-      }
-    }, true);
-  }
-
   /** @internal */
   finishEnd(callback: (error?: Error) => void): void {
     this.startEnd(callback);
   }
 }
 
-/** {@link callOutside} for a checkout's callback, without a rest array on the hot path. */
-function callCheckout(done: Checkout, error: unknown, client: PoolClientWithRelease | undefined): void {
-  try {
-    done(error, client);
-  } catch (thrown) {
-    throwUncaught(thrown);
-  }
-}
-
-/** Calls a user callback from a promise continuation so that its throw is uncaught, not a rejection. */
-function callOutside(callback: Callback, ...args: unknown[]): void {
-  try {
-    (callback as (...values: unknown[]) => void)(...args);
-  } catch (error) {
-    throwUncaught(error);
-  }
-}
-
-// connect, query and end keep pg.Pool's own declared types (so the facade type-checks wherever a
-// pg.Pool is expected); their bodies are this package's.
-const NOOP = () => undefined;
-type CompatThis = PgPoolCompat & { Promise: PromiseConstructor };
-
-function connect(this: CompatThis, callback?: (error: unknown, client?: PoolClientWithRelease, done?: unknown) => void): unknown {
-  if (typeof callback === 'function') {
-    this.checkout((error, client) => callback(error, client, client ? (client as PoolClientWithRelease).release : NOOP), false);
-    return undefined;
-  }
-  return new this.Promise((resolve, reject) => this.checkout((error, client) => (error ? reject(error) : resolve(client)), true));
-}
-
-function query(this: CompatThis, text: unknown, values?: unknown, callback?: unknown): unknown {
-  if (typeof text === 'function') {
-    const done = text as (error: Error) => void;
-    setImmediate(() => done(new Error(FUNCTION_AS_QUERY)));
-    return undefined;
-  }
-  if (typeof values === 'function') {
-    callback = values;
-    values = undefined;
-  }
-  if (typeof callback === 'function') {
-    this.runQuery(text, values, callback as (error: unknown, result?: unknown) => void);
-    return undefined;
-  }
-  return new this.Promise((resolve, reject) => this.runQuery(text, values, (error, result) => (error ? reject(error) : resolve(result))));
-}
-
-function end(this: CompatThis, callback?: (error?: Error) => void): unknown {
-  if (typeof callback === 'function') {
-    this.finishEnd(callback);
-    return undefined;
-  }
-  return new this.Promise<void>((resolve, reject) => this.finishEnd((error) => (error ? reject(error) : resolve())));
-}
-
-const getter = (read: (pool: PgPoolCompat) => number) => ({
-  get(this: PgPoolCompat) {
-    return read(this);
-  },
-  configurable: true,
-});
-
-Object.defineProperties(PgPoolCompat.prototype, {
-  totalCount: getter((pool) => pool.countTotal()),
-  idleCount: getter((pool) => pool.countIdle()),
-  waitingCount: getter((pool) => pool.countWaiting()),
-  expiredCount: getter((pool) => pool.countExpired()),
-  connect: { value: connect, writable: true, configurable: true },
-  query: { value: query, writable: true, configurable: true },
-  end: { value: end, writable: true, configurable: true },
-});
+// connect, query, end and the counters keep pg.Pool's declared types; their bodies are this package's.
+installPgPoolMethods(PgPoolCompat.prototype);
 
 export { PgPoolCompat as Pool };

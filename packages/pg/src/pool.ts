@@ -68,6 +68,8 @@ export interface PgPoolInternals {
   pool: PgPool;
   /** A core lease, to be ended through runLeaseQuery. */
   acquireRaw(): Promise<Lease<pg.Client, PgNode>>;
+  /** Core's acquire as is (one promise): the caller checks for a client broken on arrival. */
+  acquireCore(): Promise<Lease<pg.Client, PgNode>>;
   runLeaseQuery(
     lease: Lease<pg.Client, PgNode>,
     text: string | pg.QueryConfig,
@@ -179,6 +181,7 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   return {
     pool: Object.assign(pool, extensions) as unknown as PgPool,
     acquireRaw: () => acquireQueryable(plainAcquire),
+    acquireCore: plainAcquire,
     runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
     queryTimeoutMs: defaultQueryTimeoutMs,
   };

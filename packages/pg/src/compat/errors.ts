@@ -33,10 +33,3 @@ export function checkoutError(error: unknown, connectionTimeoutMs: number): unkn
   if (isPoolError(error, 'POOL_CLOSED')) return new Error(USE_AFTER_END, { cause: error });
   return error;
 }
-
-/** Throws `error` as an uncaught exception, outside any promise chain (as a pg-pool callback would). */
-export function throwUncaught(error: unknown): void {
-  process.nextTick(() => {
-    throw error;
-  });
-}

@@ -65,6 +65,9 @@ describe("@pool/pg's own PgPool.query: misuse is a clear error at once, never a 
     await expect(submitted).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('pg-cursor') });
     const withCallback = (pool.query as unknown as (text: string, cb: () => void) => Promise<unknown>)('SELECT 1', () => undefined);
     await expect(withCallback).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('no callback') });
+    // And a type error where it is written: a callback is not the values array.
+    // @ts-expect-error PgPool.query takes no callback
+    await expect(pool.query('SELECT 1', (error: unknown) => error)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
     expect(pool.stats().leases).toBe(0);
     expect((await pool.query('SELECT 3 AS n')).rows[0]?.n).toBe(3);
   });

@@ -60,7 +60,11 @@ export class PgPoolCompat extends BasePool {
     this.internals = createPgPoolInternal(settings.poolOptions, {
       newClient: (clientConfig) => new UserClient(this.clientConfigOf(clientConfig)),
       ...(onConnect || verify ? { onConnect: (client: pg.Client) => this.runConnectHooks(client, onConnect, verify) } : {}),
-      onCreateFailed: (client) => this.abandoned.add(client),
+      onCreate: () => this.logLine('connecting new client'),
+      onCreateFailed: (client) => {
+        this.logLine('client failed to connect');
+        this.abandoned.add(client);
+      },
       onRemove: (client) => this.noteRemoved(client),
       onRemoved: (client) => {
         if (!this.abandoned.has(client)) this.emitOutside('remove', client);
@@ -196,6 +200,7 @@ export class PgPoolCompat extends BasePool {
     };
     if (!this.seen.has(client)) {
       this.seen.add(client);
+      this.logLine('new client connected');
       this.emitOutside('connect', client);
     }
     if (this.listenerCount('acquire') > 0) this.emitOutside('acquire', client);

@@ -578,3 +578,60 @@ describe('pg-pool suite: idle timeout and lifetime', () => {
     expect(await idleRemoved).toEqual([0, 0]);
   });
 });
+
+describe('pg-pool suite: bring your own promise, logging, connection strings, verify', () => {
+  class OwnPromise<T> extends Promise<T> {}
+
+  it('uses the supplied Promise for connect, query and end, errors included', async () => {
+    const pool = makePool({ Promise: OwnPromise as PromiseConstructor });
+    const connecting = pool.connect();
+    expect(connecting).toBeInstanceOf(OwnPromise);
+    (await connecting).release();
+    const querying = pool.query('SELECT NOW()');
+    expect(querying).toBeInstanceOf(OwnPromise);
+    await querying;
+    const ending = pool.end();
+    expect(ending).toBeInstanceOf(OwnPromise);
+    await ending;
+
+    const refused = makePool({ Promise: OwnPromise as PromiseConstructor, port: await refusedPort() });
+    const failing = [refused.connect(), (refused.query as unknown as () => Promise<unknown>)()];
+    for (const promise of failing) {
+      expect(promise).toBeInstanceOf(OwnPromise);
+      await expect(promise).rejects.toBeInstanceOf(Error);
+    }
+    await refused.end();
+    const again = refused.end();
+    expect(again).toBeInstanceOf(OwnPromise);
+    await expect(again).rejects.toThrow('Called end on pool more than once');
+  });
+
+  it('logs to the supplied log function', async () => {
+    const messages: string[] = [];
+    const pool = makePool({ log: (message: string) => messages.push(message) } as never);
+    await pool.query('SELECT NOW()');
+    expect(messages.length).toBeGreaterThan(0);
+  });
+
+  it('hands connectionString to the Client it is given', async () => {
+    const connectionString = 'postgres://foo:bar@baz:1234/xur';
+    let seen: string | undefined;
+    const pool = new Pool({
+      connectionString,
+      Client: function FakeClient(args: { connectionString?: string }) {
+        seen = args.connectionString;
+        return { connect: (cb: (error: Error) => void) => cb(new Error('testing')), on: () => undefined };
+      } as never,
+    });
+    await expect(pool.connect()).rejects.toThrow('testing');
+    expect(seen).toBe(connectionString);
+    await pool.end();
+  });
+
+  it('verify(client, cb) vets each new client; its error fails the checkout', async () => {
+    const pool = makePool({ verify: (_client: unknown, cb: (error?: Error) => void) => cb(new Error('nope')) } as never);
+    const { error } = await connectAsync(pool);
+    expect((error as Error).message).toBe('nope');
+    expect(pool.totalCount).toBe(0);
+  });
+});

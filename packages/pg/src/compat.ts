@@ -144,17 +144,26 @@ export class PgPoolCompat extends BasePool {
     }
     // The common case without a promise: a client is idle and nobody waits ahead.
     const now = this.pool.tryAcquire();
-    if (now !== undefined) {
-      if (!isBrokenClient(now.connection)) {
-        if (mayCallNow) this.lend(now, done);
-        else queueMicrotask(() => this.lend(now, done));
-        return;
-      }
-      now.destroy().catch(() => undefined);
+    if (now !== undefined && mayCallNow && !isBrokenClient(now.connection)) {
+      this.lend(now, done);
+      return;
     }
     // One hold on the process while any checkout waits (DESIGN: process lifetime).
     if (this.pendingCheckouts++ === 0) this.releaseHold = holdProcess();
-    this.waitForClient(done, 0);
+    if (now === undefined) this.waitForClient(done, 0);
+    // A callback is never called synchronously (pg-pool): the client is handed over a microtask later.
+    else queueMicrotask(() => this.takeOrWait(now, done));
+  }
+
+  private takeOrWait(lease: CoreLease, done: Checkout): void {
+    if (isBrokenClient(lease.connection)) {
+      lease.destroy().catch(() => undefined);
+      this.waitForClient(done, 1);
+      return;
+    }
+    this.checkoutSettled();
+    this.lend(lease, done);
+    this.afterCheckout();
   }
 
   private waitForClient(done: Checkout, replaced: number): void {

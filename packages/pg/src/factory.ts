@@ -50,7 +50,15 @@ export function transactionStatus(client: pg.Client): TransactionStatus {
 export function isBrokenClient(client: pg.Client): boolean {
   const state = stateOf(client);
   if (state?.isBroken) return true;
-  return (client as unknown as { _queryable?: boolean })._queryable === false;
+  const { _queryable: isQueryable, connection } = client as unknown as {
+    _queryable?: boolean;
+    connection?: { stream?: { destroyed?: boolean; writableEnded?: boolean } };
+  };
+  if (isQueryable === false) return true;
+  // Our side of the socket already closed (ended or destroyed): pg learns of it only when the
+  // server's FIN arrives, but nothing written now would be sent.
+  const stream = connection?.stream;
+  return stream !== undefined && (stream.destroyed === true || stream.writableEnded === true);
 }
 
 /**

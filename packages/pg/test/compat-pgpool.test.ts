@@ -535,7 +535,7 @@ describe('pg-pool suite: idle timeout and lifetime', () => {
     );
     a.release();
     b.release(new Error());
-    await Promise.race([bothGone, sleep(1_000).then(() => Promise.reject(new Error('idle timeout failed to occur')))]);
+    await Promise.race([bothGone, sleep(5_000).then(() => Promise.reject(new Error('idle timeout failed to occur')))]);
   });
 
   it('removes idle clients and recreates them; counts follow synchronously', async () => {
@@ -633,5 +633,29 @@ describe('pg-pool suite: bring your own promise, logging, connection strings, ve
     const { error } = await connectAsync(pool);
     expect((error as Error).message).toBe('nope');
     expect(pool.totalCount).toBe(0);
+  });
+});
+
+describe('pg-pool suite: a socket closing in the background', () => {
+  it('leaves the pool usable: the idle client whose socket ended is replaced', async () => {
+    const pool = makePool({ max: 1 });
+    const client = await pool.connect();
+    await client.query('SELECT NOW()');
+    client.release();
+    (client as unknown as { connection: { stream: { end(): void } } }).connection.stream.end();
+    for (let i = 0; i < 4; i++) expect((await pool.query('SELECT NOW()')).rows).toHaveLength(1);
+  });
+
+  it('a checkout handed the only idle client just as it errors gets a new client', async () => {
+    const pool = makePool({ max: 1 });
+    pool.on('error', () => undefined);
+    const first = await pool.connect();
+    first.release();
+    const next = new Promise<pg.PoolClient>((resolve, reject) => pool.connect((error, client) => (error ? reject(error) : resolve(client!))));
+    first.emit('error', new Error('connection reset'));
+    const second = await next;
+    expect(second).not.toBe(first);
+    expect((await second.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
+    second.release();
   });
 });

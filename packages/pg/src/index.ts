@@ -4,6 +4,6 @@ export type { PgClientExtras, PgConnectionOptions, PgNode, PgNodeOptions, PgPool
 export type { PgIsolationLevel, PgTransactionOptions } from './transaction.js';
 export type { PgBouncerOption, PgBouncerSettings } from './pgbouncer.js';
 export { PgPoolCompat } from './compat.js';
-export type { PgPoolCompatConfig } from './compat.js';
+export type { PgPoolCompatConfig, PgPoolCompatSwitches } from './compat.js';
 export { PoolError, isPoolError } from '@pool/core';
 export type { PoolErrorCode, Lease, PoolStats } from '@pool/core';

@@ -1,5 +1,5 @@
 import {
-  acquireOptionsOf, checkCallTimeout, createPool, holdProcess, holdWhile, isPoolError, type AcquireOptions, type Lease, type Pool,
+  acquireOptionsOf, checkCallTimeout, createPool, holdProcess, holdWhile, isPoolError, type AcquireOptions, type Lease, type Pool, type PoolError,
 } from '@pool/core';
 import type pg from 'pg';
 import { createPgFactory, explainUnsent, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
@@ -91,6 +91,8 @@ export interface PgPoolInternals {
   pool: PgPool;
   /** A core lease, to be ended through runLeaseQuery. */
   acquireRaw(): Promise<Lease<pg.Client, PgNode>>;
+  /** Core's acquire as is (one promise): the caller checks for a client broken on arrival. */
+  acquireCore(): Promise<Lease<pg.Client, PgNode>>;
   runLeaseQuery(
     lease: Lease<pg.Client, PgNode>,
     text: string | pg.QueryConfig,
@@ -155,6 +157,8 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
       values?: PgQueryValues,
       queryOptions?: PgQueryOptions,
     ): Promise<pg.QueryResult<R>> {
+      const misuse = queryMisuse(text, values, queryOptions);
+      if (misuse !== undefined) return Promise.reject(misuse);
       // Not async: the hot path returns its one promise directly, without an extra adoption.
       if (bouncer !== undefined) {
         try {
@@ -226,9 +230,29 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   return {
     pool: Object.assign(pool, extensions) as unknown as PgPool,
     acquireRaw: () => acquireQueryable(plainAcquire),
+    acquireCore: plainAcquire,
     runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
     queryTimeoutMs: defaultQueryTimeoutMs,
   };
+}
+
+/**
+ * pg.Client's other call shapes, refused at once instead of never settling: a callback (this query
+ * returns a promise) and a submittable (pg-cursor, pg-query-stream: it streams on one client for as
+ * long as the caller reads, so it needs a client of its own).
+ */
+function queryMisuse(text: unknown, values: unknown, options: unknown): PoolError | undefined {
+  if (typeof values === 'function' || typeof options === 'function') {
+    return invalid('values', values, 'an array of parameters: pool.query returns a promise and takes no callback');
+  }
+  if (text !== null && typeof text === 'object' && typeof (text as { submit?: unknown }).submit === 'function') {
+    return invalid(
+      'text',
+      'a submittable',
+      'SQL text or a query config; a cursor or stream (pg-cursor, pg-query-stream) needs its own client: pool.use((client) => ...) or the pg.Pool facade',
+    );
+  }
+  return undefined;
 }
 
 function stripConnection(config: pg.ClientConfig): pg.ClientConfig {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createPool } from '@pool/core';
+import { checkCallTimeout, createPool } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { CallContext } from './call-lease.js';
 import { ChannelClients } from './channel-clients.js';
@@ -7,7 +7,7 @@ import type { GrpcClientConstructor } from './channel-clients.js';
 import { buildPooledClient, pooledMethod } from './client.js';
 import type { PooledClient } from './client.js';
 import { createChannelFactory } from './factory.js';
-import { DEFAULT_MAX_LEASES_PER_CHANNEL, resolveGrpcOptions } from './options.js';
+import { checkGrpcNode, DEFAULT_MAX_LEASES_PER_CHANNEL, resolveGrpcOptions } from './options.js';
 import type { GrpcNode, GrpcPoolOptions } from './options.js';
 
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
@@ -84,7 +84,8 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     pool: pool as unknown as Pool<grpc.Channel, GrpcNode>,
     clients,
     acquireOptions: acquire,
-    acquireTimeoutMs: acquire?.timeoutMs ?? poolAcquireTimeoutMs,
+    // NaN or '50' would never time out: refused like a bad pool option.
+    acquireTimeoutMs: checkCallTimeout('acquire.timeoutMs', acquire?.timeoutMs) ?? poolAcquireTimeoutMs,
   });
   const defaultContext = contextFor(undefined);
   const cachedClients = new WeakMap<object, unknown>();
@@ -117,7 +118,13 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     if (!found || found.requestStream || found.responseStream) {
       return Promise.reject(new TypeError(`pool.unary: ${String(method)} is not a unary method of the service`));
     }
-    const pooledCall = pooledMethod(found, unaryOptions.acquire === undefined ? defaultContext : contextFor(unaryOptions.acquire));
+    let context: CallContext;
+    try {
+      context = unaryOptions.acquire === undefined ? defaultContext : contextFor(unaryOptions.acquire);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pooledCall = pooledMethod(found, context);
     const { signal } = unaryOptions;
     return new Promise((resolve, reject) => {
       const callback: UnaryCallback<unknown> = (error, response) => {
@@ -137,5 +144,15 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     return clients.generated(channel, Ctor);
   }
 
-  return Object.assign(pool, { client, unary, clientFor });
+  const addNode = pool.addNode.bind(pool);
+  // Nodes added at run time get the same target check as the ones given up front.
+  return Object.assign(pool, {
+    client,
+    unary,
+    clientFor,
+    addNode(node: N): void {
+      checkGrpcNode(node, 'node');
+      addNode(node);
+    },
+  });
 }

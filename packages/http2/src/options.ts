@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption as invalid } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption as invalid, rejectUnknownOptions } from '@pool/core';
+import { CORE_POOL_OPTION_NAMES } from './core-names.js';
 import type { Client } from 'undici';
 
 /**
@@ -107,6 +108,16 @@ const transportKeys = [
   'client',
 ] as const;
 
+/** Every top-level name `createHttp2Pool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...transportKeys, ...CORE_POOL_OPTION_NAMES]);
+
+/** The undici Client options `client` passes through (the keys of {@link Http2ClientTuning}). */
+const CLIENT_TUNING: Record<keyof Http2ClientTuning, true> = {
+  maxHeaderSize: true, maxResponseSize: true, initialWindowSize: true, connectionWindowSize: true,
+  localAddress: true, strictContentLength: true, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: true,
+};
+const CLIENT_TUNING_NAMES = new Set(Object.keys(CLIENT_TUNING));
+
 export const DEFAULT_STREAMS_PER_SESSION = 100;
 
 /**
@@ -120,12 +131,14 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
   if (options === null || typeof options !== 'object') {
     throw invalid('options', options, 'must be an object');
   }
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
     throw invalid('nodes', Array.isArray(options.nodes) ? [] : typeof options.nodes, 'must be a non-empty array of { id, origin }');
   }
   options.nodes.forEach((node, index) => checkNode(node, `nodes[${index}]`));
   checkConnect('connect', options.connect);
   checkObject('client', options.client);
+  if (options.client !== undefined) rejectUnknownOptions(options.client, CLIENT_TUNING_NAMES, 'client.');
   const headersTimeoutMs = checkInteger('headersTimeoutMs', options.headersTimeoutMs, 30_000, 0);
   const bodyTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000, 0);
   const pingIntervalMs = checkInteger('pingIntervalMs', options.pingIntervalMs, 60_000, 0);

@@ -22,8 +22,12 @@ export const systemClock: Clock = {
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };
 
+/** The longest delay a Node timer takes; past it Node warns and fires after 1 ms instead. */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/** A timer of `clock` that keeps nothing alive; delays past MAX_TIMER_MS are clamped to it (callers that need longer re-arm). */
 export function setUnrefTimeout(clock: Clock, callback: () => void, ms: number): ClockTimer {
-  const timer = clock.setTimeout(callback, ms);
+  const timer = clock.setTimeout(callback, ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms);
   timer.unref?.();
   return timer;
 }

@@ -7,7 +7,9 @@ import type { Waiter } from './waiters.js';
 
 /**
  * Acquire timeouts and aborts. One timer serves every waiter's deadline: it is armed for the
- * earliest, and when it fires it fails the expired waiters and re-arms for the next.
+ * earliest, and when it fires it fails the expired waiters and re-arms for the next (so a
+ * deadline past the longest timer Node takes is reached in several steps). The timer is
+ * unref'd: a waiting acquire keeps the process alive through its own hold (keep-alive.ts).
  */
 export class WaiterDeadlines<C, N extends PoolNode> {
   private timer: ClockTimer | undefined;

@@ -16,6 +16,8 @@ import { Waiter, WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
 import { unavailable } from './supply.js';
 import { NodeMembership } from './membership.js';
+import { holdWhile, openHold, releaseHold } from './keep-alive.js';
+import { checkCallTimeout } from './resolve-options.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -84,6 +86,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     let affinityKey: string | undefined;
     if (options !== undefined) {
       if (options.signal?.aborted) return undefined;
+      // A bad timeoutMs is refused by acquireQueued, even when a connection is free.
+      if (options.timeoutMs !== undefined && !isCallTimeout(options.timeoutMs)) return undefined;
       if (options.node !== undefined) {
         node = this.nodeMap.get(options.node);
         if (node === undefined || node.circuit === 'open') return undefined;
@@ -124,7 +128,10 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
         priority = partition.priority;
       }
       if (options.priority !== undefined) priority = options.priority;
-      if (options.timeoutMs !== undefined) timeoutMs = options.timeoutMs;
+      if (options.timeoutMs !== undefined) {
+        if (!isCallTimeout(options.timeoutMs)) return rejectBadTimeout(options.timeoutMs);
+        timeoutMs = options.timeoutMs;
+      }
       affinityKey = options.affinityKey;
       signal = options.signal;
       if (signal?.aborted) {
@@ -159,6 +166,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
       waiter.reject = reject;
     });
     this.waiters.push(waiter);
+    // Until it settles, a waiting acquire keeps the process alive, whatever it waits on.
+    openHold();
     if (partition) partition.waiting++;
     if (node) node.waiting++;
     if (signal) {
@@ -213,7 +222,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     if (retirement !== undefined) return this.lifecycle.destroy(record, retirement, record.retiredBecause);
     if (this.needsRecycle) {
       const pending = this.lifecycle.resetNow(record);
-      if (pending !== undefined) return pending;
+      // The caller may await release(): an async reset keeps the process alive until it ends.
+      if (pending !== undefined) return holdWhile(pending);
       // The reset may have retired it (a transport that found the connection unusable).
       if (record.isRetired) return this.lifecycle.destroy(record, 'broken', record.retiredBecause);
     }
@@ -234,6 +244,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   settleWaiter(waiter: Waiter<C, N>): void {
     waiter.isSettled = true;
     this.waiters.remove(waiter);
+    releaseHold();
     if (waiter.partition) waiter.partition.waiting--;
     if (waiter.node) waiter.node.waiting--;
     if (waiter.abortListener) waiter.signal?.removeEventListener('abort', waiter.abortListener);
@@ -291,4 +302,18 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   health(): Promise<PoolHealthReport> {
     return this.maintainer.checkHealth();
   }
+}
+
+/** A per-call timeout the engine can use: a number >= 0, finite or Infinity (checked without allocating). */
+function isCallTimeout(value: unknown): boolean {
+  return typeof value === 'number' && value >= 0;
+}
+
+function rejectBadTimeout(value: unknown): Promise<never> {
+  try {
+    checkCallTimeout('timeoutMs', value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return Promise.reject(new Error(`timeoutMs ${String(value)} is refused by the engine but not by checkCallTimeout`));
 }

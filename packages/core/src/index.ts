@@ -1,5 +1,6 @@
 export { acquireOptionsOf, createPool } from './pool.js';
 export { checkCallTimeout, invalidOption, nearestName, rejectUnknownOptions } from './resolve-options.js';
+export { POOL_OPTION_NAMES } from './option-names.js';
 export { holdProcess, holdWhile, openProcessHolds } from './keep-alive.js';
 export type { AcquireOptions, CallAcquireOptions, Pool } from './pool.js';
 export type { Lease } from './lease.js';

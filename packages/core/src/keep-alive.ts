@@ -2,8 +2,10 @@
  * Keeps the process alive while something the user awaits is pending (DESIGN: "Process
  * lifetime"). The pool's own timers are `unref()`ed, and drivers unref idle sessions, so a
  * pending acquire or helper call would otherwise let a plain `node script.mjs` exit with
- * "unsettled top-level await". One ref'd timer serves every hold in the process: the count goes
- * up and down on the hot path, and the timer exists only while at least one hold is open.
+ * "unsettled top-level await". One timer serves every hold in the process: it is ref'd while at
+ * least one hold is open and unref'd (keeping nothing alive) otherwise. It is made once and then
+ * only ref'd and unref'd, so a queue that empties and fills on every request costs a counter and
+ * a flag, never a timer.
  */
 let openHolds = 0;
 let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
@@ -13,17 +15,27 @@ const KEEP_ALIVE_INTERVAL_MS = 0x3fffffff;
 
 function noop(): void {}
 
-/** Opens a hold on the process; call the returned function once when the pending work settles. */
+/** Opens one hold without allocating; pair each call with one `releaseHold()`. For the engine's hot path. */
+export function openHold(): void {
+  if (openHolds++ !== 0) return;
+  if (keepAliveTimer === undefined) keepAliveTimer = setInterval(noop, KEEP_ALIVE_INTERVAL_MS);
+  else keepAliveTimer.ref();
+}
+
+/** Closes one hold opened by `openHold()`. */
+export function releaseHold(): void {
+  if (openHolds === 0) return;
+  if (--openHolds === 0) keepAliveTimer?.unref();
+}
+
+/** Opens a hold on the process; call the returned function once when the pending work settles (later calls do nothing). */
 export function holdProcess(): () => void {
-  if (openHolds++ === 0) keepAliveTimer = setInterval(noop, KEEP_ALIVE_INTERVAL_MS);
+  openHold();
   let isOpen = true;
   return () => {
     if (!isOpen) return;
     isOpen = false;
-    if (--openHolds === 0 && keepAliveTimer !== undefined) {
-      clearInterval(keepAliveTimer);
-      keepAliveTimer = undefined;
-    }
+    releaseHold();
   };
 }
 

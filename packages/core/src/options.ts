@@ -66,7 +66,9 @@ export interface CircuitBreakerOptions {
 
 export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   factory: ConnectionFactory<C, N>;
-  /** Default: one node `{ id: 'default' }`. */
+  /** Names the pool in stats, metrics and diagnostics channels; default 'pool'. */
+  name?: string;
+  /** Default: one node `{ id: 'default' }`. An empty list is allowed: acquire then fails NODE_UNAVAILABLE at once until addNode. */
   nodes?: N[];
   /** Idle connections kept warm per node by the maintainer; default 0. */
   minIdlePerNode?: number;
@@ -117,6 +119,7 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
 /** Options with every default filled in. */
 export interface ResolvedOptions<C, N extends PoolNode> {
   factory: ConnectionFactory<C, N>;
+  name: string;
   nodes: N[];
   minIdlePerNode: number;
   maxPerNode: number;

@@ -2,7 +2,7 @@ import { ConnectionPool } from './engine.js';
 import type { PoolEventName, PoolListener } from './events.js';
 import type { Lease, PoolLease } from './lease.js';
 import type { PoolNode, PoolOptions } from './options.js';
-import { resolveOptions } from './resolve-options.js';
+import { checkCallTimeout, resolveOptions } from './resolve-options.js';
 import type { PoolHealthReport, PoolStats } from './stats.js';
 
 export interface AcquireOptions {
@@ -15,7 +15,10 @@ export interface AcquireOptions {
   /** Higher first; default 0, or the partition's priority. */
   priority?: number;
   signal?: AbortSignal;
-  /** Overrides acquireTimeoutMs. */
+  /**
+   * Overrides acquireTimeoutMs for this call, ms: a number >= 0 (0 = only what is free now) or
+   * Infinity. Anything else (NaN, '50', -1) rejects INVALID_OPTIONS naming timeoutMs.
+   */
   timeoutMs?: number;
 }
 
@@ -28,7 +31,12 @@ export interface CallAcquireOptions extends Omit<AcquireOptions, 'timeoutMs'> {
   acquireTimeoutMs?: number;
 }
 
-/** The acquire options in a transport's per-call options, and nothing else of them. */
+/**
+ * The acquire options in a transport's per-call options, and nothing else of them.
+ *
+ * @throws PoolError `INVALID_OPTIONS` naming `acquireTimeoutMs` unless it is undefined or a
+ *   number >= 0 (finite or Infinity).
+ */
 export function acquireOptionsOf(options: CallAcquireOptions): AcquireOptions {
   const acquire: AcquireOptions = {};
   if (options.node !== undefined) acquire.node = options.node;
@@ -36,7 +44,7 @@ export function acquireOptionsOf(options: CallAcquireOptions): AcquireOptions {
   if (options.partition !== undefined) acquire.partition = options.partition;
   if (options.priority !== undefined) acquire.priority = options.priority;
   if (options.signal !== undefined) acquire.signal = options.signal;
-  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = options.acquireTimeoutMs;
+  if (options.acquireTimeoutMs !== undefined) acquire.timeoutMs = checkCallTimeout('acquireTimeoutMs', options.acquireTimeoutMs)!;
   return acquire;
 }
 

@@ -2,6 +2,7 @@ import type { Balancer, BalancerName } from './balancer.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { PoolError } from './errors.js';
+import { NESTED_OPTION_NAMES, POOL_OPTION_NAME_SET } from './option-names.js';
 import type {
   CircuitBreakerOptions, CreateRetryOptions, PartitionOptions, PoolNode, PoolOptions, ResolvedOptions,
 } from './options.js';
@@ -101,6 +102,7 @@ const BALANCERS: readonly string[] = ['round-robin', 'least-connections', 'p2c',
 
 export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>): ResolvedOptions<C, N> {
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'must be an object');
+  rejectUnknownOptions(options, POOL_OPTION_NAME_SET);
   const { factory } = options;
   if (factory === null || typeof factory !== 'object') throw invalidOption('factory', factory, 'must be an object with create and destroy');
   for (const method of ['create', 'destroy'] as const) {
@@ -130,8 +132,12 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
     throw invalidOption('lifetimeJitterMs', lifetimeJitterMs, `must be < maxLifetimeMs (${maxLifetimeMs})`);
   }
 
+  const name = optional(options.name, 'pool');
+  if (typeof name !== 'string' || name.length === 0) throw invalidOption('name', name, 'must be a non-empty string');
+
   return {
     factory,
+    name,
     nodes: [...nodes],
     minIdlePerNode,
     maxPerNode,
@@ -180,6 +186,7 @@ function resolveValidateOnAcquire(value: unknown): number {
   if (value === true) return 0;
   if (value === false) return -1;
   if (value !== null && typeof value === 'object') {
+    rejectUnknownOptions(value, NESTED_OPTION_NAMES.validateOnAcquire, 'validateOnAcquire.');
     return checkNumber('validateOnAcquire.idleForMs', (value as { idleForMs?: unknown }).idleForMs, { min: 0 });
   }
   throw invalidOption('validateOnAcquire', value, 'must be a boolean or { idleForMs }');
@@ -193,6 +200,7 @@ function resolvePartitions(value: unknown): Record<string, PartitionOptions> {
   const partitions: Record<string, PartitionOptions> = {};
   for (const [name, partition] of Object.entries(value as Record<string, unknown>)) {
     if (partition === null || typeof partition !== 'object') throw invalidOption(`partitions.${name}`, partition, 'must be { max, priority? }');
+    rejectUnknownOptions(partition, NESTED_OPTION_NAMES.partition, `partitions.${name}.`);
     const { max, priority } = partition as { max?: unknown; priority?: unknown };
     partitions[name] = {
       max: checkNumber(`partitions.${name}.max`, max, { min: 1, integer: true }),
@@ -210,6 +218,7 @@ function resolveBalancer<N extends PoolNode>(value: unknown): BalancerName | Bal
 
 function resolveCreateRetry(value: unknown): CreateRetryOptions {
   if (value === null || typeof value !== 'object') throw invalidOption('createRetry', value, 'must be { attempts, baseDelayMs, maxDelayMs }');
+  rejectUnknownOptions(value, NESTED_OPTION_NAMES.createRetry, 'createRetry.');
   const { attempts, baseDelayMs, maxDelayMs } = value as Record<string, unknown>;
   const resolved = {
     attempts: checkNumber('createRetry.attempts', attempts, { min: 1, integer: true }),
@@ -225,6 +234,7 @@ function resolveCreateRetry(value: unknown): CreateRetryOptions {
 function resolveCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
   if (value === false) return false;
   if (value === null || typeof value !== 'object') throw invalidOption('circuitBreaker', value, 'must be { failureThreshold, cooldownMs } or false');
+  rejectUnknownOptions(value, NESTED_OPTION_NAMES.circuitBreaker, 'circuitBreaker.');
   const { failureThreshold, cooldownMs } = value as Record<string, unknown>;
   return {
     failureThreshold: checkNumber('circuitBreaker.failureThreshold', failureThreshold, { min: 1, integer: true }),

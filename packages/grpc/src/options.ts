@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { invalidOption as invalid, rejectUnknownOptions } from '@pool/core';
-import { CORE_POOL_OPTION_NAMES } from './core-names.js';
+import { invalidOption as invalid, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import { targetProblem } from './target.js';
 import type { PoolNode, PoolOptions } from '@pool/core';
 
@@ -46,8 +45,11 @@ export const DEFAULT_MAX_LEASES_PER_CHANNEL = 100;
 /** The gRPC options of {@link GrpcPoolOptions}, split off before the rest goes to core. */
 export const GRPC_OPTION_NAMES = ['credentials', 'channelOptions', 'validationTimeoutMs', 'healthCheck'] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
 /** Every top-level name `createGrpcPool` accepts: a misspelled one is refused, naming the nearest. */
-const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...GRPC_OPTION_NAMES, ...CORE_POOL_OPTION_NAMES]);
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...GRPC_OPTION_NAMES, ...CORE_OPTION_NAMES]);
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 5_000;
 
 

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption as invalid, rejectUnknownOptions } from '@pool/core';
-import { CORE_POOL_OPTION_NAMES } from './core-names.js';
+import { type PoolNode, type PoolOptions, invalidOption as invalid, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import type { Client } from 'undici';
 
 /**
@@ -108,8 +107,11 @@ const transportKeys = [
   'client',
 ] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
 /** Every top-level name `createHttp2Pool` accepts: a misspelled one is refused, naming the nearest. */
-const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...transportKeys, ...CORE_POOL_OPTION_NAMES]);
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...transportKeys, ...CORE_OPTION_NAMES]);
 
 /** The undici Client options `client` passes through (the keys of {@link Http2ClientTuning}). */
 const CLIENT_TUNING: Record<keyof Http2ClientTuning, true> = {

@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
-import { CORE_POOL_OPTION_NAMES } from './core-names.js';
+import { PoolError, type PoolNode, type PoolOptions, invalidOption, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './host-keys.js';
@@ -88,8 +87,11 @@ const TRANSPORT_KEYS = [
   'acceptUnknownHostKeys_INSECURE', 'keepaliveIntervalMs', 'keepaliveCountMax', 'connectOptions',
 ] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
 /** Every top-level name `createSshPool` accepts: a misspelled one is refused, naming the nearest. */
-const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_POOL_OPTION_NAMES]);
+const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_OPTION_NAMES]);
 
 /** The ssh2 settings `connectOptions` passes through; the `Record` keeps it in step with ssh2's types. */
 const CONNECT_OPTION_NAMES = new Set(Object.keys({

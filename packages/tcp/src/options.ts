@@ -1,7 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
-import { CORE_POOL_OPTION_NAMES } from './core-names.js';
+import { type PoolNode, type PoolOptions, invalidOption, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 
 /** A pooled connection: a plain TCP socket, or a TLS socket for nodes with `tls`. */
 export type TcpSocket = net.Socket | tls.TLSSocket;
@@ -57,8 +56,11 @@ export interface TcpSettings {
 
 const TRANSPORT_KEYS = ['nodes', 'connectTimeoutMs', 'keepAlive', 'keepAliveInitialDelayMs', 'noDelay', 'ping', 'pingTimeoutMs'] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
 /** Every top-level name `createTcpPool` accepts: a misspelled one is refused, naming the nearest. */
-const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_POOL_OPTION_NAMES]);
+const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_OPTION_NAMES]);
 
 /** Splits the transport options from the core pool options, validating the former. */
 export function resolveTcpOptions(options: TcpPoolOptions): {

@@ -8,7 +8,8 @@ import { startGrpcServer, type GrpcTestServer } from '@pool/testkit/grpc';
 import { startTcpServer } from '@pool/testkit/tcp';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readmeFirstExample, runModule, runScript, type ChildResult } from './child.js';
+import { startControlServer } from '@pool/testkit/control';
+import { cleanExit, runReadmeExample, runScenario, type ChildResult } from './child.js';
 
 // Scripts run as plain `node` processes: nothing but the pool holds their event loop, so a
 // promise the pool forgets to hold ends the script with exit code 13 instead of an answer.
@@ -24,13 +25,19 @@ async function server(options: Parameters<typeof startGrpcServer>[0] = {}): Prom
   return started;
 }
 
-function scenario(name: string, target: string, options: Parameters<typeof runScript>[1] = {}): Promise<ChildResult> {
-  return runScript('test/plain/scripts/scenario.mjs', { ...options, args: [name], env: { TARGET: target, ...options.env } });
+function scenario(name: string, target: string, env: Record<string, string> = {}): Promise<ChildResult> {
+  return runScenario(name, { TARGET: target, ...env });
 }
 
 function expectClean(result: ChildResult): void {
-  expect(result.stderr).toBe('');
-  expect(result.code, `exit code (stdout: ${result.stdout})`).toBe(0);
+  expect(cleanExit(result), `stdout: ${result.stdout}`).toEqual({ code: 0, stderr: '' });
+}
+
+/** The script asks for the restart at the point it is idle; the answer comes once the server listens again. */
+async function restarter(restart: () => Promise<void>): Promise<Record<string, string>> {
+  const control = await startControlServer({ restart });
+  stops.push(() => control.stop());
+  return { CONTROL: control.url };
 }
 
 describe('@pool/grpc in a plain node process', () => {
@@ -83,22 +90,16 @@ describe('@pool/grpc in a plain node process', () => {
     const bad = await scenario('bad-tls', target);
     expectClean(bad);
     expect(bad.lines[0]).toMatch(/^error CREATE_FAILED .*TRANSIENT_FAILURE: .*(certificate|UNABLE_TO_VERIFY)/i);
-    const good = await scenario('good-tls', target, { env: { CA: certificates.ca } });
+    const good = await scenario('good-tls', target, { CA: certificates.ca });
     expectClean(good);
     expect(good.lines).toEqual(['value over tls']);
   });
 
   test('a backend that went down while the pool was idle serves again once it is back', async () => {
     const healthy = await server();
-    const result = await scenario('restart', healthy.target, {
-      onLine: async (line, write) => {
-        if (line !== 'restart now') return;
-        await healthy.restart({ downtimeMs: 200 });
-        write('go\n');
-      },
-    });
+    const result = await scenario('restart', healthy.target, await restarter(() => healthy.restart({ downtimeMs: 200 })));
     expectClean(result);
-    expect(result.lines).toEqual(['value before', 'restart now', 'parent says go', 'value after']);
+    expect(result.lines).toEqual(['value before', 'restart 200', 'value after']);
   });
 
   test('misspelled options and targets grpc-js cannot use are INVALID_OPTIONS at createGrpcPool', async () => {
@@ -141,11 +142,10 @@ describe('@pool/grpc in a plain node process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pool-grpc-readme-'));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'ca.pem'), certificates.ca);
-    const source = readmeFirstExample([
+    const result = await runReadmeExample([
       ["'greeter.proto'", JSON.stringify(greeterProto)],
       ["'greeter-1.internal:50051'", `'localhost:${port}'`],
-    ]);
-    const result = await runModule(source, { env: { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: join(dir, 'ca.pem') } });
+    ], { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: join(dir, 'ca.pem') });
     expectClean(result);
     expect([...result.lines].sort()).toEqual(['Hello again', 'Hello pool']);
   });

@@ -2,7 +2,8 @@ import { startHttp2Server, type Http2TestServer } from '@pool/testkit/http2';
 import { startTcpServer, type TcpTestServer } from '@pool/testkit/tcp';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readmeFirstExample, runModule, runScript, type ChildResult } from './child.js';
+import { startControlServer } from '@pool/testkit/control';
+import { cleanExit, runReadmeExample, runScenario, type ChildResult } from './child.js';
 
 // Scripts run as plain `node` processes: nothing but the pool holds their event loop, so a
 // promise the pool forgets to hold ends the script with exit code 13 instead of an answer.
@@ -24,13 +25,19 @@ async function tcp(options: Parameters<typeof startTcpServer>[0] = {}): Promise<
   return server;
 }
 
-function scenario(name: string, origin: string, options: Parameters<typeof runScript>[1] = {}): Promise<ChildResult> {
-  return runScript('test/plain/scripts/scenario.mjs', { ...options, args: [name], env: { ORIGIN: origin, ...options.env } });
+function scenario(name: string, origin: string, env: Record<string, string> = {}): Promise<ChildResult> {
+  return runScenario(name, { ORIGIN: origin, ...env });
 }
 
 function expectClean(result: ChildResult): void {
-  expect(result.stderr).toBe('');
-  expect(result.code, `exit code (stdout: ${result.stdout})`).toBe(0);
+  expect(cleanExit(result), `stdout: ${result.stdout}`).toEqual({ code: 0, stderr: '' });
+}
+
+/** The script asks for the restart at the point it is idle; the answer comes once the server listens again. */
+async function restarter(restart: () => Promise<void>): Promise<Record<string, string>> {
+  const control = await startControlServer({ restart });
+  stops.push(() => control.stop());
+  return { CONTROL: control.url };
 }
 
 describe('@pool/http2 in a plain node process', () => {
@@ -41,7 +48,7 @@ describe('@pool/http2 in a plain node process', () => {
     expect(result.lines).toEqual(['value 200 hello', 'created 1 destroyed 1']);
     const certificates = makeTestCertificates();
     const secure = await h2({ tls: certificates });
-    const overTls = await scenario('healthy', secure.origin, { env: { CA: certificates.ca } });
+    const overTls = await scenario('healthy', secure.origin, { CA: certificates.ca });
     expectClean(overTls);
     expect(overTls.lines).toEqual(['value 200 hello', 'created 1 destroyed 1']);
   });
@@ -86,15 +93,9 @@ describe('@pool/http2 in a plain node process', () => {
 
   test('a backend that went down while the pool was idle serves again once it is back', async () => {
     const plain = await h2();
-    const result = await scenario('restart', plain.origin, {
-      onLine: async (line, write) => {
-        if (line !== 'restart now') return;
-        await plain.restart({ downtimeMs: 200 });
-        write('go\n');
-      },
-    });
+    const result = await scenario('restart', plain.origin, await restarter(() => plain.restart({ downtimeMs: 200 })));
     expectClean(result);
-    expect(result.lines).toEqual(['value 200 hello', 'restart now', 'parent says go', 'value 200 hello', 'created 2']);
+    expect(result.lines).toEqual(['value 200 hello', 'restart 200', 'value 200 hello', 'created 2']);
   });
 
   test('misspelled options, at the top and inside client, are INVALID_OPTIONS naming the nearest name', async () => {
@@ -125,11 +126,10 @@ describe('@pool/http2 in a plain node process', () => {
         return true;
       },
     });
-    const source = readmeFirstExample([
+    const result = await runReadmeExample([
       ["'https://api-1.internal:8443'", `'${api.origin}'`],
       ["'https://api-2.internal:8443'", `'${api.origin}'`],
-    ]);
-    const result = await runModule(source, { env: { INTERNAL_CA: certificates.ca } });
+    ], { INTERNAL_CA: certificates.ca });
     expectClean(result);
     expect(result.lines).toEqual(['200 { id: 42, name: \'Ada\' }']);
   });

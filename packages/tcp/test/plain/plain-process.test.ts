@@ -1,29 +1,36 @@
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { startTcpServer, type TcpTestServer } from '@pool/testkit/tcp';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readmeFirstExample, runModule, runScript, type ChildResult } from './child.js';
+import { startControlServer } from '@pool/testkit/control';
+import { cleanExit, runReadmeExample, runScenario, type ChildResult } from './child.js';
 
 // Scripts run as plain `node` processes: nothing but the pool holds their event loop, so a
 // promise the pool forgets to hold ends the script with exit code 13 instead of an answer.
 
-const servers: TcpTestServer[] = [];
+const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
+  await Promise.all(stops.splice(0).map((stop) => stop()));
 });
 
 async function server(options: Parameters<typeof startTcpServer>[0] = {}): Promise<TcpTestServer> {
   const started = await startTcpServer(options);
-  servers.push(started);
+  stops.push(() => started.stop());
   return started;
 }
 
-function scenario(name: string, port: number, options: Parameters<typeof runScript>[1] = {}): Promise<ChildResult> {
-  return runScript('test/plain/scripts/scenario.mjs', { ...options, args: [name], env: { PORT: String(port), ...options.env } });
+function scenario(name: string, port: number, env: Record<string, string> = {}): Promise<ChildResult> {
+  return runScenario(name, { PORT: String(port), ...env });
 }
 
 function expectClean(result: ChildResult): void {
-  expect(result.stderr).toBe('');
-  expect(result.code, `exit code (stdout: ${result.stdout})`).toBe(0);
+  expect(cleanExit(result), `stdout: ${result.stdout}`).toEqual({ code: 0, stderr: '' });
+}
+
+/** The script asks for the restart at the point it is idle; the answer comes once the server listens again. */
+async function restarter(restart: () => Promise<void>): Promise<Record<string, string>> {
+  const control = await startControlServer({ restart });
+  stops.push(() => control.stop());
+  return { CONTROL: control.url };
 }
 
 describe('@pool/tcp in a plain node process', () => {
@@ -67,22 +74,16 @@ describe('@pool/tcp in a plain node process', () => {
     expect(bad.lines[0]).toMatch(/^error CREATE_FAILED .*(certificate|UNABLE_TO_VERIFY)/i);
     expect(bad.lines[1]).toBe('cause UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect(bad.stdout).not.toContain('PRIVATE KEY');
-    const good = await scenario('good-tls', tlsEcho.port, { env: { CA: certificates.ca } });
+    const good = await scenario('good-tls', tlsEcho.port, { CA: certificates.ca });
     expectClean(good);
     expect(good.lines).toEqual(['value hello']);
   });
 
   test('a backend that went down while the pool was idle serves again once it is back', async () => {
     const echo = await server();
-    const result = await scenario('restart', echo.port, {
-      onLine: async (line, write) => {
-        if (line !== 'restart now') return;
-        await echo.restart({ downtimeMs: 200 });
-        write('go\n');
-      },
-    });
+    const result = await scenario('restart', echo.port, await restarter(() => echo.restart({ downtimeMs: 200 })));
     expectClean(result);
-    expect(result.lines).toEqual(['value before', 'restart now', 'parent says go', 'value after', 'created 2']);
+    expect(result.lines).toEqual(['value before', 'restart 200', 'value after', 'created 2']);
   });
 
   test('a misspelled option is INVALID_OPTIONS naming it and the nearest name', async () => {
@@ -101,8 +102,7 @@ describe('@pool/tcp in a plain node process', () => {
 
   test("the README's first example runs as pasted into a .mjs file", async () => {
     const echo = await server();
-    const source = readmeFirstExample([["port: 7000", `port: ${echo.port}`]]);
-    const result = await runModule(source);
+    const result = await runReadmeExample([['port: 7000', `port: ${echo.port}`]]);
     expectClean(result);
     expect(result.lines).toEqual(['GET user:42']);
   });

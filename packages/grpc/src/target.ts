@@ -30,7 +30,8 @@ export function targetProblem(target: string): string | undefined {
   // "localhost:50051" looks like scheme "localhost" to a URI parser: grpc-js treats an unknown
   // scheme as part of a host:port, so only a scheme followed by "//" is surely a URL.
   // xds: is left to @grpc/grpc-js-xds, when the application registers it.
-  if (scheme !== undefined && scheme !== 'xds' && target.slice(scheme.length + 1).startsWith('//')) {
+  if (scheme === 'xds') return undefined;
+  if (scheme !== undefined && target.slice(scheme.length + 1).startsWith('//')) {
     return `uses the scheme ${scheme}: which grpc-js does not know; give host:port (TLS comes from credentials)`;
   }
   return hostPortProblem(target, 0);

@@ -39,7 +39,14 @@ describe('targets grpc-js can use', () => {
 
   it('checks the target of a node added later', async () => {
     const pool = createGrpcPool({ nodes: [{ id: 'a', target: '127.0.0.1:1' }], credentials: insecure });
-    expect(invalidOptionsError(() => pool.addNode({ id: 'b', target: 'http://x:1' })).message).toMatch(/node\.target/);
+    let error: unknown;
+    try {
+      pool.addNode({ id: 'b', target: 'http://x:1' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isPoolError(error, 'INVALID_OPTIONS')).toBe(true);
+    expect((error as Error).message).toMatch(/^Invalid option node\.target: /);
     expect(pool.nodes.map((node) => node.id)).toEqual(['a']);
     await pool.close();
   });

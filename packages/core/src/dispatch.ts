@@ -31,7 +31,7 @@ export class Dispatcher<C, N extends PoolNode> {
   constructor(private readonly pool: ConnectionPool<C, N>) {
     const { options } = pool;
     this.selector = new NodeSelector(options.balancer);
-    this.checks = new NodeChecks(options.circuitBreaker, options.maxPerNode);
+    this.checks = new NodeChecks(pool.circuits, options.maxPerNode);
     this.supply = new CapacitySupply(pool, this.selector, this.checks);
     this.isExclusive = options.maxLeasesPerConnection === 1;
     this.isLifo = options.idleOrder === 'lifo';

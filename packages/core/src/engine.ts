@@ -14,10 +14,11 @@ import type { AcquireOptions } from './pool.js';
 import type { PoolHealthReport } from './stats.js';
 import { Waiter, WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
-import { unavailable } from './supply.js';
+import { noNodes, unavailable } from './supply.js';
 import { NodeMembership } from './membership.js';
 import { holdWhile, openHold, releaseHold } from './keep-alive.js';
 import { checkCallTimeout } from './resolve-options.js';
+import { CircuitPolicy } from './circuit-policy.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -29,6 +30,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   readonly waiters: WaiterQueue<C, N>;
   readonly leakWatch: Set<PoolLease<C, N>> | undefined;
   readonly lifecycle: ConnectionLifecycle<C, N>;
+  readonly circuits: CircuitPolicy<C, N>;
   private readonly dispatcher: Dispatcher<C, N>;
   private readonly maintainer: Maintainer<C, N>;
   private readonly membership: NodeMembership<C, N>;
@@ -55,6 +57,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
     this.needsPreciseIdleTime = options.factory.validate !== undefined && options.validateIdleForMs > 0;
     this.lifecycle = new ConnectionLifecycle(this);
+    this.circuits = new CircuitPolicy(options.circuitBreaker, options.createRetry.baseDelayMs, this);
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
     this.deadlines = new WaiterDeadlines(this);
@@ -117,7 +120,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
       if (options.node !== undefined) {
         node = this.nodeMap.get(options.node);
         if (node === undefined) return Promise.reject(new PoolError('NODE_UNKNOWN', `No node '${options.node}' in this pool`));
-        node.refreshCircuit(this.clock.now(), this.options.circuitBreaker);
+        this.circuits.refresh(node, this.clock.now());
         if (node.circuit === 'open') return Promise.reject(unavailable(node));
       }
       if (options.partition !== undefined) {
@@ -140,6 +143,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
         return Promise.reject(new PoolError('ABORTED', 'The acquire was aborted', { cause: signal.reason }));
       }
     }
+    if (node === undefined && this.nodeList.length === 0) return Promise.reject(noNodes());
     const now = this.clock.now();
     this.lastNow = now;
     const stack = this.leakWatch ? new Error('Lease acquired here').stack : undefined;

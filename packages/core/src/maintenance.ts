@@ -41,7 +41,7 @@ export class Maintainer<C, N extends PoolNode> {
     const now = pool.clock.now();
     pool.lastNow = now;
     for (const node of pool.nodeList) {
-      node.refreshCircuit(now, pool.options.circuitBreaker);
+      pool.circuits.refresh(node, now);
       this.sweep(node, now);
     }
     this.warm(now);
@@ -84,10 +84,10 @@ export class Maintainer<C, N extends PoolNode> {
   /** Creates connections until every node has minIdlePerNode idle or being created. */
   warm(now: number): void {
     const pool = this.pool;
-    const { minIdlePerNode, maxPerNode, maxTotal, circuitBreaker } = pool.options;
+    const { minIdlePerNode, maxPerNode, maxTotal } = pool.options;
     if (minIdlePerNode === 0 || pool.isClosed) return;
     for (const node of pool.nodeList) {
-      node.refreshCircuit(now, circuitBreaker);
+      pool.circuits.refresh(node, now);
       while (node.idle + node.creating < minIdlePerNode && node.total < maxPerNode && pool.total < maxTotal && node.isSelectable && node.mayCreate) {
         pool.creator.start(node, undefined);
       }
@@ -119,7 +119,7 @@ export class Maintainer<C, N extends PoolNode> {
 
   private async checkNode(node: NodeState<C, N>): Promise<NodeHealth> {
     const pool = this.pool;
-    node.refreshCircuit(pool.clock.now(), pool.options.circuitBreaker);
+    pool.circuits.refresh(node, pool.clock.now());
     let isHealthy = node.circuit !== 'open';
     if (isHealthy && !pool.isClosed) {
       const idle = [...node.connections].filter((record) => record.state === 'idle');

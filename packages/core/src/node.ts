@@ -1,5 +1,6 @@
 import type { CircuitBreakerOptions, PoolNode } from './options.js';
 import { ConnectionList, type PooledConnection } from './connection.js';
+import type { CircuitPolicy } from './circuit-policy.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -36,6 +37,8 @@ export class NodeState<C, N extends PoolNode> {
   consecutiveFailures = 0;
   openedAt = 0;
   isTrialInFlight = false;
+  /** Half-open trials that failed since the circuit opened: the probing backoff doubles with each. */
+  failedTrials = 0;
 
   constructor(readonly node: N) {
     this.id = node.id;
@@ -46,17 +49,16 @@ export class NodeState<C, N extends PoolNode> {
     return this.connections.size;
   }
 
-  /** Moves an open circuit to half-open once the cooldown has passed. */
-  refreshCircuit(now: number, breaker: CircuitBreakerOptions | false): void {
-    if (breaker && this.circuit === 'open' && now - this.openedAt >= breaker.cooldownMs) {
-      this.circuit = 'half-open';
-      this.isTrialInFlight = false;
-    }
+  /** The open circuit's wait is over (CircuitPolicy decides when): let one trial create through. */
+  halfOpen(): void {
+    this.circuit = 'half-open';
+    this.isTrialInFlight = false;
   }
 
   /** A create succeeded; true when that closed the circuit. */
   recordSuccess(): boolean {
     this.consecutiveFailures = 0;
+    this.failedTrials = 0;
     this.lastError = undefined;
     this.isTrialInFlight = false;
     if (this.circuit === 'closed') return false;
@@ -73,11 +75,13 @@ export class NodeState<C, N extends PoolNode> {
     if (!breaker) return undefined;
     this.consecutiveFailures++;
     if (this.circuit === 'half-open') {
+      this.failedTrials++;
       this.circuit = 'open';
       this.openedAt = now;
       return 'reopened';
     }
     if (this.circuit === 'closed' && this.consecutiveFailures >= breaker.failureThreshold) {
+      this.failedTrials = 0;
       this.circuit = 'open';
       this.openedAt = now;
       return 'opened';
@@ -104,13 +108,13 @@ export class NodeChecks<C, N extends PoolNode> {
   now = 0;
 
   constructor(
-    private readonly breaker: CircuitBreakerOptions | false,
+    private readonly circuits: CircuitPolicy<C, N>,
     private readonly maxPerNode: number,
   ) {}
 
   /** Its circuit brought up to date: may it take new leases? */
   readonly isHealthy = (node: NodeState<C, N>): boolean => {
-    node.refreshCircuit(this.now, this.breaker);
+    if (node.circuit === 'open') this.circuits.refresh(node, this.now);
     return node.isSelectable;
   };
 

@@ -34,11 +34,12 @@ export class CapacitySupply<C, N extends PoolNode> {
       const canCreate = waiter.failedNodes === undefined ? canCreateOn : (candidate: NodeState<C, N>) => canCreateOn(candidate) && !waiter.failedNodes!.includes(candidate.id);
       node = waiter.affinityKey !== undefined ? this.selector.pick(this.pool.nodeList, this.checks.isHealthy, waiter.affinityKey) : this.selector.pick(this.pool.nodeList, canCreate);
       if (node === undefined) {
-        if (!this.pool.nodeList.some(this.checks.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(waiter.lastCreateError));
+        if (this.pool.nodeList.length === 0) this.pool.failWaiter(waiter, noNodes());
+        else if (!this.pool.nodeList.some(this.checks.isHealthy)) this.pool.failWaiter(waiter, unavailableAll(this.pool, now, waiter.lastCreateError));
         return;
       }
     } else {
-      node.refreshCircuit(now, this.pool.options.circuitBreaker);
+      this.pool.circuits.refresh(node, now);
       if (node.circuit === 'open') {
         this.pool.failWaiter(waiter, unavailable(node));
         return;
@@ -140,8 +141,25 @@ export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolE
   return new PoolError('NODE_UNAVAILABLE', `Node '${node.id}' is unavailable: its circuit is open after ${node.consecutiveFailures} failed creates${node.lastError ? ` (last: ${node.lastError})` : ''}`);
 }
 
-function unavailableAll(cause: unknown): PoolError {
-  return new PoolError('NODE_UNAVAILABLE', 'No node can serve: every circuit is open', cause === undefined ? undefined : { cause });
+/** The error for an acquire no node can serve now: every circuit open (say when the next trial is due), or nodes draining. */
+function unavailableAll<C, N extends PoolNode>(pool: ConnectionPool<C, N>, now: number, cause: unknown): PoolError {
+  let message: string;
+  if (pool.circuits.isEveryCircuitOpen) {
+    let nextTrialMs = Infinity;
+    for (const node of pool.nodeList) {
+      if (node.circuit === 'open') nextTrialMs = Math.min(nextTrialMs, Math.max(0, node.openedAt + pool.circuits.waitMs(node) - now));
+    }
+    const next = nextTrialMs === Infinity ? 'a trial create is under way' : `next trial create in ${Math.ceil(nextTrialMs)} ms`;
+    message = `No node can serve: every circuit is open (${next})`;
+  } else {
+    message = 'No node can serve: every node is draining or has its circuit open';
+  }
+  return new PoolError('NODE_UNAVAILABLE', message, cause === undefined ? undefined : { cause });
+}
+
+/** The error for an acquire on a pool with no nodes (`nodes: []`, or all removed): nothing to wait for until addNode. */
+export function noNodes(): PoolError {
+  return new PoolError('NODE_UNAVAILABLE', 'The pool has no nodes: add one with addNode() (nodes: [] or every node removed)');
 }
 
 function countWaiting<C, N extends PoolNode>(riders: Waiter<C, N>[] | undefined): number {

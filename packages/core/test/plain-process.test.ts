@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectExitCode, runNodeScript } from '@pool/testkit';
+import { expectExitCode, readmeExample, runNodeScript } from '@pool/testkit';
 
 // Scripts run as `node script.mjs` in a child process with cwd in this package, importing the
 // built dist (`@pool/core` resolves to the package itself): nothing of the test runner holds
@@ -115,5 +115,16 @@ console.log(await pool.use(() => 'used'));
     // Neither waits for the maintenance timer or an acquire deadline (30 s by default).
     expect(drained.durationMs).toBeLessThan(5_000);
     expect(idle.durationMs).toBeLessThan(5_000);
+  });
+});
+
+describe("the README's first example, run from the README itself", () => {
+  it('prints PING and exits 0 on its own (its drain leaves nothing holding the process)', async () => {
+    const example = readmeExample(fileURLToPath(new URL('../README.md', import.meta.url)));
+    expect(example.lang).toBe('js');
+    const result = await run(example.code);
+    expectExitCode(result);
+    expect(result.stdout).toBe('PING\n');
+    expect(result.stderr).toBe('');
   });
 });

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { checkCallTimeout, createPool } from '@pool/core';
+import { checkCallTimeout, createPool, rejectUnknownOptions } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { CallContext } from './call-lease.js';
 import { ChannelClients } from './channel-clients.js';
@@ -11,6 +11,11 @@ import { checkGrpcNode, DEFAULT_MAX_LEASES_PER_CHANNEL, resolveGrpcOptions } fro
 import type { GrpcNode, GrpcPoolOptions } from './options.js';
 
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
+
+/** Per-call option names: a misspelled one (`aquire`, `timeoutMS`) is refused, not silently ignored. */
+const ACQUIRE_OPTION_NAMES = new Set<string>(['node', 'affinityKey', 'partition', 'priority', 'signal', 'timeoutMs'] satisfies (keyof AcquireOptions)[]);
+const CLIENT_OPTION_NAMES = new Set<string>(['acquire'] satisfies (keyof PooledClientOptions)[]);
+const UNARY_OPTION_NAMES = new Set<string>(['acquire', 'metadata', 'callOptions', 'signal'] satisfies (keyof GrpcUnaryOptions)[]);
 
 export interface PooledClientOptions {
   /** Acquire options for every call of this client: partition, priority, node, affinityKey, timeoutMs, signal. */
@@ -80,13 +85,16 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     factory: createChannelFactory<N>(resolved, clients),
   });
   const poolAcquireTimeoutMs = options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
-  const contextFor = (acquire: AcquireOptions | undefined): CallContext => ({
-    pool: pool as unknown as Pool<grpc.Channel, GrpcNode>,
-    clients,
-    acquireOptions: acquire,
-    // NaN or '50' would never time out: refused like a bad pool option.
-    acquireTimeoutMs: checkCallTimeout('acquire.timeoutMs', acquire?.timeoutMs) ?? poolAcquireTimeoutMs,
-  });
+  const contextFor = (acquire: AcquireOptions | undefined): CallContext => {
+    if (acquire !== undefined) rejectUnknownOptions(acquire, ACQUIRE_OPTION_NAMES, 'acquire.');
+    return {
+      pool: pool as unknown as Pool<grpc.Channel, GrpcNode>,
+      clients,
+      acquireOptions: acquire,
+      // NaN or '50' would never time out: refused like a bad pool option.
+      acquireTimeoutMs: checkCallTimeout('acquire.timeoutMs', acquire?.timeoutMs) ?? poolAcquireTimeoutMs,
+    };
+  };
   const defaultContext = contextFor(undefined);
   const cachedClients = new WeakMap<object, unknown>();
 
@@ -95,6 +103,7 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     if (typeof service !== 'object' || service === null) {
       throw new TypeError('pool.client(Ctor): Ctor must be a generated client constructor with a static `service` definition');
     }
+    if (clientOptions !== undefined) rejectUnknownOptions(clientOptions, CLIENT_OPTION_NAMES);
     if (clientOptions?.acquire !== undefined) {
       return buildPooledClient<T>(service as grpc.ServiceDefinition, contextFor(clientOptions.acquire));
     }
@@ -120,6 +129,7 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     }
     let context: CallContext;
     try {
+      rejectUnknownOptions(unaryOptions, UNARY_OPTION_NAMES);
       context = unaryOptions.acquire === undefined ? defaultContext : contextFor(unaryOptions.acquire);
     } catch (error) {
       return Promise.reject(error);

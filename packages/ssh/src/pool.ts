@@ -1,4 +1,4 @@
-import { acquireOptionsOf, checkCallTimeout, createPool, holdWhile, invalidOption, type Lease, type Pool } from '@pool/core';
+import { acquireOptionsOf, checkCallTimeout, createPool, holdWhile, invalidOption, rejectUnknownOptions, type Lease, type Pool } from '@pool/core';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { retryableErrors, type TrackClosing } from './channel.js';
 import { execOnClient, type SshExecOptions, type SshExecResult } from './exec.js';
@@ -86,9 +86,15 @@ export function createSshPool(options: SshPoolOptions): SshPool {
   });
 }
 
+/** The per-call option names: a misspelled one (`timeoutMS`) is refused, not silently ignored. */
+const ACQUIRE_NAMES = ['node', 'affinityKey', 'partition', 'priority', 'signal', 'acquireTimeoutMs'] satisfies (keyof SshSftpOptions)[];
+const SFTP_OPTION_NAMES = new Set<string>([...ACQUIRE_NAMES, 'timeoutMs'] satisfies (keyof SshSftpOptions)[]);
+const EXEC_OPTION_NAMES = new Set<string>([...SFTP_OPTION_NAMES, ...(['stdin', 'maxOutputBytes', 'killSignal'] satisfies (keyof SshExecOptions)[])]);
+
 /** Refuses per-call settings that would never time out or never cap (NaN, '50', -1), naming them. */
 function checkCallOptions(options: SshExecOptions | SshSftpOptions, call: 'exec' | 'sftp'): void {
   if (options === null || typeof options !== 'object') throw invalidOption(`${call} options`, options, 'must be an object');
+  rejectUnknownOptions(options, call === 'exec' ? EXEC_OPTION_NAMES : SFTP_OPTION_NAMES);
   checkCallTimeout('timeoutMs', options.timeoutMs);
   checkCallTimeout('acquireTimeoutMs', options.acquireTimeoutMs);
   if (call !== 'exec') return;

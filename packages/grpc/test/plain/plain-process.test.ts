@@ -102,7 +102,7 @@ describe('@pool/grpc in a plain node process', () => {
     expect(result.lines).toEqual(['value before', 'restart 200', 'value after']);
   });
 
-  test('misspelled options and targets grpc-js cannot use are INVALID_OPTIONS at createGrpcPool', async () => {
+  test('misspelled options (pool and per call) and targets grpc-js cannot use are INVALID_OPTIONS', async () => {
     const result = await scenario('misspelled', '127.0.0.1:1');
     expectClean(result);
     expect(result.lines).toEqual([
@@ -110,6 +110,8 @@ describe('@pool/grpc in a plain node process', () => {
       'error INVALID_OPTIONS Unknown option healthCheck.servic (did you mean healthCheck.service?)',
       expect.stringMatching(/^error INVALID_OPTIONS Invalid option nodes\[0\]\.target: got "127\.0\.0\.1:70000", has port 70000/),
       expect.stringMatching(/^error INVALID_OPTIONS Invalid option nodes\[0\]\.target: got "http:\/\/127\.0\.0\.1:50051", uses the scheme http:/),
+      'error INVALID_OPTIONS Unknown option aquire (did you mean acquire?)',
+      'error INVALID_OPTIONS Unknown option acquire.timeoutMS (did you mean acquire.timeoutMs?)',
     ]);
   });
 

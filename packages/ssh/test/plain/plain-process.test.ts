@@ -102,7 +102,7 @@ describe('@pool/ssh in a plain node process', () => {
     expect(result.lines).toEqual(['value 0 before', 'restart 200', 'value 0 after']);
   });
 
-  test('misspelled options, at the top and inside connectOptions, are INVALID_OPTIONS naming the nearest name', async () => {
+  test('misspelled options, at the top, inside connectOptions and per call, are INVALID_OPTIONS naming the nearest name', async () => {
     const ssh = await server();
     const result = await scenario('misspelled', ssh);
     expectClean(result);
@@ -110,7 +110,10 @@ describe('@pool/ssh in a plain node process', () => {
       'error INVALID_OPTIONS Unknown option maxPerNod (did you mean maxPerNode?)',
       'error INVALID_OPTIONS Unknown option knownHost (did you mean knownHosts?)',
       'error INVALID_OPTIONS Unknown option connectOptions.idnet (did you mean connectOptions.ident?)',
+      'error INVALID_OPTIONS Unknown option timeoutMS (did you mean timeoutMs?)',
+      'error INVALID_OPTIONS Unknown option maxOutputBytes',
     ]);
+    expect(ssh.execs).toBe(0);
   });
 
   test('per-call timeouts that would never fire are INVALID_OPTIONS naming them', async () => {

@@ -97,6 +97,10 @@ switch (scenario) {
         console.log('error', error.code, error.message);
       }
     }
+    const pool = createGrpcPool({ nodes: [{ id: 'a', target }], credentials: insecure });
+    await report(unary(pool, 'x', { aquire: { timeoutMs: 5 } }));
+    await report(unary(pool, 'x', { acquire: { timeoutMS: 5 } }));
+    await pool.drain();
     break;
   }
   case 'bad-timeout': {

@@ -80,6 +80,10 @@ switch (scenario) {
         console.log('error', error.code, error.message);
       }
     }
+    const pool = createSshPool({ nodes: [node], username: 'deploy', password });
+    await report(pool.exec('echo x', { timeoutMS: 5_000 }));
+    await report(pool.sftp(() => 1, { maxOutputBytes: 1 }));
+    await pool.drain();
     break;
   }
   case 'bad-timeout': {

@@ -103,6 +103,11 @@ export abstract class PooledRequest {
   /** Gives the caller its abort hook, then starts the first attempt. */
   abstract start(): void;
 
+  /** The caller's handler threw before the request started: nothing will settle it, so let go. */
+  abandon(): void {
+    this.isDone = true;
+  }
+
   /** Aborts the attempt in flight on its session; undici answers with an error callback. */
   protected abstract abortAttempt(reason: Error): void;
 

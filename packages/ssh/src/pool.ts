@@ -69,6 +69,10 @@ export function createSshPool(options: SshPoolOptions): SshPool {
     // connection (DESIGN "Process lifetime").
     exec(command: string, execOptions: SshExecOptions = {}): Promise<SshExecResult> {
       try {
+        // The command itself is never shown: it may carry credentials.
+        if (typeof command !== 'string' || command === '') {
+          throw invalidOption('command', undefined, 'must be a non-empty string', command === '' ? '""' : `a ${typeof command}`);
+        }
         checkCallOptions(execOptions, 'exec');
       } catch (error) {
         return Promise.reject(error);
@@ -77,6 +81,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
     },
     sftp<R>(fn: (sftp: SFTPWrapper) => Promise<R> | R, sftpOptions: SshSftpOptions = {}): Promise<R> {
       try {
+        if (typeof fn !== 'function') throw invalidOption('fn', fn, 'must be a function (sftp) => result, called with the SFTP session');
         checkCallOptions(sftpOptions, 'sftp');
       } catch (error) {
         return Promise.reject(error);

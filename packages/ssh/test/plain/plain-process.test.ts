@@ -112,6 +112,8 @@ describe('@pool/ssh in a plain node process', () => {
       'error INVALID_OPTIONS Unknown option connectOptions.idnet (did you mean connectOptions.ident?)',
       'error INVALID_OPTIONS Unknown option timeoutMS (did you mean timeoutMs?)',
       'error INVALID_OPTIONS Unknown option maxOutputBytes',
+      'error INVALID_OPTIONS Invalid option command: got a number, must be a non-empty string',
+      'error INVALID_OPTIONS Invalid option fn: got "ls", must be a function (sftp) => result, called with the SFTP session',
     ]);
     expect(ssh.execs).toBe(0);
   });

@@ -83,6 +83,8 @@ switch (scenario) {
     const pool = createSshPool({ nodes: [node], username: 'deploy', password });
     await report(pool.exec('echo x', { timeoutMS: 5_000 }));
     await report(pool.sftp(() => 1, { maxOutputBytes: 1 }));
+    await report(pool.exec(42));
+    await report(pool.sftp('ls'));
     await pool.drain();
     break;
   }

@@ -120,6 +120,22 @@ const CLIENT_TUNING: Record<keyof Http2ClientTuning, true> = {
 };
 const CLIENT_TUNING_NAMES = new Set(Object.keys(CLIENT_TUNING));
 
+/**
+ * The names `connect` may use: the `Record` keeps them in step with {@link Http2ConnectOptions}
+ * (tls.connect's, minus the ones the pool sets), plus undici's connector's `maxCachedSessions`.
+ * A misspelled name (`rejectUnauthorised`, `serverName`) is refused instead of ignored.
+ */
+const CONNECT: Record<keyof Http2ConnectOptions, true> = {
+  checkServerIdentity: true, servername: true, session: true, minDHSize: true, lookup: true, timeout: true,
+  pskCallback: true, ALPNCallback: true, allowPartialTrustChain: true, ca: true, cert: true, sigalgs: true,
+  ciphers: true, clientCertEngine: true, crl: true, dhparam: true, ecdhCurve: true, honorCipherOrder: true, key: true,
+  privateKeyEngine: true, privateKeyIdentifier: true, maxVersion: true, minVersion: true, passphrase: true, pfx: true,
+  secureOptions: true, secureProtocol: true, sessionIdContext: true, ticketKeys: true, sessionTimeout: true,
+  secureContext: true, enableTrace: true, requestCert: true, SNICallback: true, rejectUnauthorized: true,
+  keepAlive: true, keepAliveInitialDelay: true,
+};
+const CONNECT_NAMES = new Set([...Object.keys(CONNECT), 'maxCachedSessions']);
+
 export const DEFAULT_STREAMS_PER_SESSION = 100;
 
 /**
@@ -223,6 +239,7 @@ function checkConnect(name: string, value: unknown): void {
   if (forbidden !== undefined) {
     throw invalid(`${name}.${forbidden}`, '(set)', 'is set by the pool from the node origin; remove it');
   }
+  rejectUnknownOptions(value as object, CONNECT_NAMES, `${name}.`);
 }
 
 function checkObject(name: string, value: unknown): void {

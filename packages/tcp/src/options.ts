@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { type PoolNode, type PoolOptions, invalidOption, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
+import { TLS_OPTION_NAMES } from './tls-option-names.js';
 
 /** A pooled connection: a plain TCP socket, or a TLS socket for nodes with `tls`. */
 export type TcpSocket = net.Socket | tls.TLSSocket;
@@ -104,6 +105,7 @@ export function checkTcpNode(node: unknown, option: string): asserts node is Tcp
     // Never print TLS options: they may hold a private key or passphrase.
     throw invalidOption(`${option}.tls`, tlsOptions, 'must be true or a tls.ConnectionOptions object', describeType(tlsOptions));
   }
+  if (typeof tlsOptions === 'object') rejectUnknownOptions(tlsOptions, TLS_OPTION_NAMES, `${option}.tls.`);
 }
 
 function checkMs(option: string, value: unknown, min: number): number {

@@ -98,12 +98,13 @@ describe('@pool/http2 in a plain node process', () => {
     expect(result.lines).toEqual(['value 200 hello', 'restart 200', 'value 200 hello', 'created 2']);
   });
 
-  test('misspelled options, at the top and inside client, are INVALID_OPTIONS naming the nearest name', async () => {
+  test('misspelled options, at the top and inside client and connect, are INVALID_OPTIONS naming the nearest name', async () => {
     const result = await scenario('misspelled', 'http://127.0.0.1:1');
     expectClean(result);
     expect(result.lines).toEqual([
       'error INVALID_OPTIONS Unknown option sessionsPerNod (did you mean sessionsPerNode?)',
       'error INVALID_OPTIONS Unknown option client.maxHeaderSzie (did you mean client.maxHeaderSize?)',
+      'error INVALID_OPTIONS Unknown option connect.serverName (did you mean connect.servername?)',
     ]);
   });
 

@@ -86,10 +86,13 @@ describe('@pool/tcp in a plain node process', () => {
     expect(result.lines).toEqual(['value before', 'restart 200', 'value after', 'created 2']);
   });
 
-  test('a misspelled option is INVALID_OPTIONS naming it and the nearest name', async () => {
+  test('a misspelled option, at the top or in a node\'s tls, is INVALID_OPTIONS naming it and the nearest name', async () => {
     const result = await scenario('misspelled', 1);
     expectClean(result);
-    expect(result.lines).toEqual(['error INVALID_OPTIONS Unknown option maxPerNod (did you mean maxPerNode?)']);
+    expect(result.lines).toEqual([
+      'error INVALID_OPTIONS Unknown option maxPerNod (did you mean maxPerNode?)',
+      'error INVALID_OPTIONS Unknown option nodes[0].tls.rejectUnauthorised (did you mean nodes[0].tls.rejectUnauthorized?)',
+    ]);
   });
 
   test('per-call timeouts that would never fire are INVALID_OPTIONS', async () => {

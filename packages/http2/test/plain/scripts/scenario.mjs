@@ -68,7 +68,7 @@ switch (scenario) {
     break;
   }
   case 'misspelled': {
-    for (const options of [{ sessionsPerNod: 1 }, { client: { maxHeaderSzie: 1 } }]) {
+    for (const options of [{ sessionsPerNod: 1 }, { client: { maxHeaderSzie: 1 } }, { connect: { serverName: 'api' } }]) {
       try {
         createHttp2Pool({ nodes: [{ id: 'a', origin }], ...options });
       } catch (error) {

@@ -86,10 +86,15 @@ switch (scenario) {
     break;
   }
   case 'misspelled': {
-    try {
-      createTcpPool({ nodes: [{ id: 'a', host, port }], maxPerNod: 1 });
-    } catch (error) {
-      console.log('error', error.code, error.message);
+    for (const options of [
+      { nodes: [{ id: 'a', host, port }], maxPerNod: 1 },
+      { nodes: [{ id: 'a', host, port, tls: { rejectUnauthorised: false } }] },
+    ]) {
+      try {
+        createTcpPool(options);
+      } catch (error) {
+        console.log('error', error.code, error.message);
+      }
     }
     break;
   }

@@ -117,6 +117,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     let signal: AbortSignal | undefined;
     let timeoutMs = this.options.acquireTimeoutMs;
     if (options !== undefined) {
+      if (options.timeoutMs !== undefined && !isCallTimeout(options.timeoutMs)) return rejectBadTimeout(options.timeoutMs);
       if (options.node !== undefined) {
         node = this.nodeMap.get(options.node);
         if (node === undefined) return Promise.reject(new PoolError('NODE_UNKNOWN', `No node '${options.node}' in this pool`));
@@ -131,10 +132,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
         priority = partition.priority;
       }
       if (options.priority !== undefined) priority = options.priority;
-      if (options.timeoutMs !== undefined) {
-        if (!isCallTimeout(options.timeoutMs)) return rejectBadTimeout(options.timeoutMs);
-        timeoutMs = options.timeoutMs;
-      }
+      if (options.timeoutMs !== undefined) timeoutMs = options.timeoutMs;
       affinityKey = options.affinityKey;
       signal = options.signal;
       if (signal?.aborted) {

@@ -112,3 +112,11 @@ describe('acquireOptionsOf', () => {
     );
   });
 });
+
+describe('per-call timeoutMs is checked first', () => {
+  it('before the node, the partition and the signal', async () => {
+    const pool = createPool({ factory: trackingFactory(), clock: new FakeClock() });
+    await expect(pool.acquire({ node: 'nope', partition: 'none', signal: AbortSignal.abort(), timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await pool.close();
+  });
+});

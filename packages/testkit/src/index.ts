@@ -4,5 +4,5 @@ export type { FakeConnection, TrackingFactory, TrackingOptions } from './trackin
 export { invalidOptionsError } from './options.js';
 export { describeNodeScript, expectExitCode, runNodeScript } from './node-script.js';
 export type { NodeScriptOptions, NodeScriptResult } from './node-script.js';
-export { codeBlocks, firstExample, readmeExample, substitute } from './readme.js';
+export { codeBlocks, firstExample, readmeExample, runnableSource, substitute } from './readme.js';
 export type { CodeBlock } from './readme.js';

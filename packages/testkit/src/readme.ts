@@ -65,3 +65,17 @@ export function substitute(code: string, replacements: ReadonlyArray<readonly [s
   }
   return result;
 }
+
+/**
+ * The block as JavaScript node can run: a js block as it is, a ts block with its types stripped
+ * (TypeScript's `transpileModule`, from the workspace root's devDependency; types are not
+ * checked: the package's typecheck does that for its sources, not for its README).
+ */
+export async function runnableSource(block: CodeBlock): Promise<string> {
+  if (block.lang !== 'ts' && block.lang !== 'typescript') return block.code;
+  const ts = (await import('typescript')).default;
+  const { outputText } = ts.transpileModule(block.code, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  return outputText;
+}

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks, expectExitCode, firstExample, readmeExample, runNodeScript, substitute } from '@pool/testkit';
+import { codeBlocks, expectExitCode, firstExample, readmeExample, runNodeScript, runnableSource, substitute } from '@pool/testkit';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -84,5 +84,18 @@ describe('README examples', () => {
     expect(substitute(code, [[/port = \d+/, 'port = 1']])).toContain('port = 1;');
     expect(() => substitute(code, { '6379': '1' })).toThrow(/6379 does not occur/);
     expect(() => substitute(code, [[/nothing/g, '1']])).toThrow(/does not occur/);
+  });
+});
+
+describe('runnableSource', () => {
+  it('strips the types of a ts block so node runs it, and leaves a js block alone', async () => {
+    const ts = { lang: 'ts', line: 1, code: "import type { Pool } from '@pool/core';\nconst n: number = 2;\nconst pool: Pool<unknown> | undefined = undefined;\nconsole.log(n * 21, pool);\n" };
+    const source = await runnableSource(ts);
+    expect(source).not.toContain(': number');
+    const result = await runNodeScript({ cwd: packageDir, source, timeoutMs: 10_000 });
+    expectExitCode(result);
+    expect(result.stdout).toBe('42 undefined\n');
+    const js = { lang: 'js', line: 1, code: 'console.log(1);\n' };
+    expect(await runnableSource(js)).toBe(js.code);
   });
 });

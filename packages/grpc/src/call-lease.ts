@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { isPoolError } from '@pool/core';
+import { holdProcess, isPoolError } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { ChannelClients } from './channel-clients.js';
 import type { GrpcNode } from './options.js';
@@ -53,6 +53,12 @@ export class CallLease {
   private lease: Lease<grpc.Channel, GrpcNode> | undefined;
   private controller: AbortController | undefined;
   private phase: 'new' | 'waiting' | 'running' | 'done' = 'new';
+  /**
+   * Keeps the process alive from the call's start to its end (DESIGN "Process lifetime"):
+   * grpc-js unrefs a connection with no active call, and the pool's timers are unref'd, so a call
+   * waiting for a channel, or for its connect, would otherwise let a plain script exit.
+   */
+  private releaseHold: (() => void) | undefined;
 
   constructor(
     private readonly context: CallContext,
@@ -67,10 +73,11 @@ export class CallLease {
   start(deadline: grpc.Deadline | undefined): void {
     if (this.phase !== 'new') return;
     this.phase = 'waiting';
+    this.releaseHold = holdProcess();
     const { acquireOptions, acquireTimeoutMs } = this.context;
     const remainingMs = deadlineMs(deadline) - Date.now();
     if (remainingMs <= 0) {
-      this.phase = 'done';
+      this.done();
       const status = { code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new grpc.Metadata() };
       process.nextTick(this.onFail, status);
       return;
@@ -103,7 +110,7 @@ export class CallLease {
         },
         (error: unknown) => {
           if (this.phase !== 'waiting') return;
-          this.phase = 'done';
+          this.done();
           // Outside the promise chain: a throw in user code (a stream without an 'error'
           // listener) is an uncaught exception, as with grpc-js, never an unhandled rejection.
           process.nextTick(this.onFail, statusForAcquireError(error, isDeadlineBound), error);
@@ -114,16 +121,24 @@ export class CallLease {
   /** Cancels the wait for a channel and reports CANCELLED; false when the call is not waiting any more. */
   cancel(details = 'Cancelled on client'): boolean {
     if (this.phase !== 'waiting' && this.phase !== 'new') return false;
-    this.phase = 'done';
+    this.done();
     this.controller?.abort();
     process.nextTick(this.onFail, { code: grpc.status.CANCELLED, details, metadata: new grpc.Metadata() });
     return true;
   }
 
+  /** The call is over: no more work of ours keeps the process alive. */
+  private done(): void {
+    this.phase = 'done';
+    const release = this.releaseHold;
+    this.releaseHold = undefined;
+    release?.();
+  }
+
   /** Ends the lease; later calls do nothing. */
   release(): void {
     const lease = this.lease;
-    this.phase = 'done';
+    this.done();
     if (!lease) return;
     this.lease = undefined;
     lease.release().catch(noop);

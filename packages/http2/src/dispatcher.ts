@@ -29,8 +29,17 @@ export class Http2PoolDispatcher extends Dispatcher implements RequestOwner {
     if (handler === null || typeof handler !== 'object') throw new errors.InvalidArgumentError('handler must be an object');
     // Speak the caller's handler API (undici's own request/stream/pipeline/fetch use the callback
     // one), so events pass through without conversion.
-    if (typeof handler.onRequestStart === 'function') new ControllerRequest(this, options, handler).start();
-    else new CallbackRequest(this, options, handler).start();
+    const request = typeof handler.onRequestStart === 'function'
+      ? new ControllerRequest(this, options, handler)
+      : new CallbackRequest(this, options, handler);
+    try {
+      request.start();
+    } catch (error) {
+      // A handler that throws from onConnect/onRequestStart: the error is the caller's, as with
+      // undici, and the request's hold on the process must not outlive it.
+      request.abandon();
+      throw error;
+    }
     // The pool queues; callers never need to wait for a 'drain' event.
     return true;
   }

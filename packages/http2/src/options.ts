@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption as invalid } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption as invalid, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import type { Client } from 'undici';
 
 /**
@@ -107,6 +107,35 @@ const transportKeys = [
   'client',
 ] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
+/** Every top-level name `createHttp2Pool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...transportKeys, ...CORE_OPTION_NAMES]);
+
+/** The undici Client options `client` passes through (the keys of {@link Http2ClientTuning}). */
+const CLIENT_TUNING: Record<keyof Http2ClientTuning, true> = {
+  maxHeaderSize: true, maxResponseSize: true, initialWindowSize: true, connectionWindowSize: true,
+  localAddress: true, strictContentLength: true, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: true,
+};
+const CLIENT_TUNING_NAMES = new Set(Object.keys(CLIENT_TUNING));
+
+/**
+ * The names `connect` may use: the `Record` keeps them in step with {@link Http2ConnectOptions}
+ * (tls.connect's, minus the ones the pool sets), plus undici's connector's `maxCachedSessions`.
+ * A misspelled name (`rejectUnauthorised`, `serverName`) is refused instead of ignored.
+ */
+const CONNECT: Record<keyof Http2ConnectOptions, true> = {
+  checkServerIdentity: true, servername: true, session: true, minDHSize: true, lookup: true, timeout: true,
+  pskCallback: true, ALPNCallback: true, allowPartialTrustChain: true, ca: true, cert: true, sigalgs: true,
+  ciphers: true, clientCertEngine: true, crl: true, dhparam: true, ecdhCurve: true, honorCipherOrder: true, key: true,
+  privateKeyEngine: true, privateKeyIdentifier: true, maxVersion: true, minVersion: true, passphrase: true, pfx: true,
+  secureOptions: true, secureProtocol: true, sessionIdContext: true, ticketKeys: true, sessionTimeout: true,
+  secureContext: true, enableTrace: true, requestCert: true, SNICallback: true, rejectUnauthorized: true,
+  keepAlive: true, keepAliveInitialDelay: true,
+};
+const CONNECT_NAMES = new Set([...Object.keys(CONNECT), 'maxCachedSessions']);
+
 export const DEFAULT_STREAMS_PER_SESSION = 100;
 
 /**
@@ -120,12 +149,14 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
   if (options === null || typeof options !== 'object') {
     throw invalid('options', options, 'must be an object');
   }
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
     throw invalid('nodes', Array.isArray(options.nodes) ? [] : typeof options.nodes, 'must be a non-empty array of { id, origin }');
   }
   options.nodes.forEach((node, index) => checkNode(node, `nodes[${index}]`));
   checkConnect('connect', options.connect);
   checkObject('client', options.client);
+  if (options.client !== undefined) rejectUnknownOptions(options.client, CLIENT_TUNING_NAMES, 'client.');
   const headersTimeoutMs = checkInteger('headersTimeoutMs', options.headersTimeoutMs, 30_000, 0);
   const bodyTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000, 0);
   const pingIntervalMs = checkInteger('pingIntervalMs', options.pingIntervalMs, 60_000, 0);
@@ -208,6 +239,7 @@ function checkConnect(name: string, value: unknown): void {
   if (forbidden !== undefined) {
     throw invalid(`${name}.${forbidden}`, '(set)', 'is set by the pool from the node origin; remove it');
   }
+  rejectUnknownOptions(value as object, CONNECT_NAMES, `${name}.`);
 }
 
 function checkObject(name: string, value: unknown): void {

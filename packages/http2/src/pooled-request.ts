@@ -1,4 +1,4 @@
-import type { AcquireOptions, Lease, Pool } from '@pool/core';
+import { checkCallTimeout, holdProcess, type AcquireOptions, type Lease, type Pool } from '@pool/core';
 import { errors, type Client, type Dispatcher } from 'undici';
 import { sessionStateOf } from './factory.js';
 import type { Http2Node } from './options.js';
@@ -67,8 +67,26 @@ const MAX_RETRIES = 2;
 export abstract class PooledRequest {
   protected isAborted = false;
   protected abortReason: Error | null = null;
-  /** A terminal callback (end or error) went to the caller. */
-  protected isDone = false;
+  /**
+   * Keeps the process alive until the request settles (DESIGN "Process lifetime"): undici unrefs
+   * a session with no open stream, and the pool's timers are unref'd, so a request waiting for a
+   * slot or a session would otherwise let a plain script exit with "unsettled top-level await".
+   */
+  #releaseHold: (() => void) | undefined = holdProcess();
+  #isDone = false;
+
+  /** A terminal callback (end, error or upgrade) went to the caller. */
+  protected get isDone(): boolean {
+    return this.#isDone;
+  }
+
+  protected set isDone(done: boolean) {
+    if (!done || this.#isDone) return;
+    this.#isDone = true;
+    const release = this.#releaseHold;
+    this.#releaseHold = undefined;
+    release?.();
+  }
   /** Final response headers went to the caller: from then on, no retry. */
   protected hasResponse = false;
   #attempts = 0;
@@ -84,6 +102,11 @@ export abstract class PooledRequest {
 
   /** Gives the caller its abort hook, then starts the first attempt. */
   abstract start(): void;
+
+  /** The caller's handler threw before the request started: nothing will settle it, so let go. */
+  abandon(): void {
+    this.isDone = true;
+  }
 
   /** Aborts the attempt in flight on its session; undici answers with an error callback. */
   protected abstract abortAttempt(reason: Error): void;
@@ -107,6 +130,14 @@ export abstract class PooledRequest {
     if (this.isAborted) {
       this.fail(this.abortReason ?? new errors.RequestAbortedError());
       return;
+    }
+    if (this.#attempts === 0 && this.options.acquireTimeoutMs !== undefined) {
+      try {
+        checkCallTimeout('acquireTimeoutMs', this.options.acquireTimeoutMs);
+      } catch (error) {
+        this.fail(error as Error);
+        return;
+      }
     }
     this.#attempts += 1;
     const ticket = this.owner.takeAcquireTicket();

@@ -5,7 +5,7 @@ import { SshError } from './errors.js';
 
 export interface SshExecOptions extends Omit<AcquireOptions, 'timeoutMs'> {
   /**
-   * Longest the command may run, from asking for its channel to its exit; 0 = no limit. On
+   * Longest the command may run, from asking for its channel to its exit; 0 or Infinity = no limit. On
    * expiry `killSignal` is sent, the channel closed, and the call rejects `SshError('TIMEOUT')`.
    * Default 0.
    */
@@ -45,7 +45,8 @@ export async function execOnClient(client: Client, command: string, options: Ssh
   const onUserAbort = () => stopper.abort(abortedError(signal as AbortSignal, `command on ${state.where}`));
   signal?.addEventListener('abort', onUserAbort, { once: true });
   // The command text is never put in an error: it may carry credentials.
-  const timer = timeoutMs > 0
+  // Past 2^31 ms (24.8 days, Infinity included) a timer cannot be armed: no limit.
+  const timer = timeoutMs > 0 && timeoutMs < 2 ** 31
     ? setTimeout(() => stopper.abort(new SshError('TIMEOUT', state.node.id,
       `command on ${state.where} did not finish within timeoutMs ${timeoutMs}; sent SIG${killSignal.replace(/^SIG/i, '')} and closed its channel`)), timeoutMs)
     : undefined;

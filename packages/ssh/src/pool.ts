@@ -1,4 +1,4 @@
-import { acquireOptionsOf, createPool, type Lease, type Pool } from '@pool/core';
+import { acquireOptionsOf, checkCallTimeout, createPool, holdWhile, invalidOption, rejectUnknownOptions, type Lease, type Pool } from '@pool/core';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { retryableErrors, type TrackClosing } from './channel.js';
 import { execOnClient, type SshExecOptions, type SshExecResult } from './exec.js';
@@ -65,13 +65,51 @@ export function createSshPool(options: SshPoolOptions): SshPool {
       validateNode(node, ssh, 'node');
       addNode(node);
     },
+    // holdWhile: the process stays alive until the call settles, however long it waits for a
+    // connection (DESIGN "Process lifetime").
     exec(command: string, execOptions: SshExecOptions = {}): Promise<SshExecResult> {
-      return onLease(execOptions, (client, track) => execOnClient(client, command, execOptions, track));
+      try {
+        // The command itself is never shown: it may carry credentials.
+        if (typeof command !== 'string' || command === '') {
+          throw invalidOption('command', undefined, 'must be a non-empty string', command === '' ? '""' : `a ${typeof command}`);
+        }
+        checkCallOptions(execOptions, 'exec');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return holdWhile(onLease(execOptions, (client, track) => execOnClient(client, command, execOptions, track)));
     },
     sftp<R>(fn: (sftp: SFTPWrapper) => Promise<R> | R, sftpOptions: SshSftpOptions = {}): Promise<R> {
-      return onLease(sftpOptions, (client, track) => sftpOnClient(client, fn, sftpOptions, track));
+      try {
+        if (typeof fn !== 'function') throw invalidOption('fn', fn, 'must be a function (sftp) => result, called with the SFTP session');
+        checkCallOptions(sftpOptions, 'sftp');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return holdWhile(onLease(sftpOptions, (client, track) => sftpOnClient(client, fn, sftpOptions, track)));
     },
   });
+}
+
+/** The per-call option names: a misspelled one (`timeoutMS`) is refused, not silently ignored. */
+const ACQUIRE_NAMES = ['node', 'affinityKey', 'partition', 'priority', 'signal', 'acquireTimeoutMs'] satisfies (keyof SshSftpOptions)[];
+const SFTP_OPTION_NAMES = new Set<string>([...ACQUIRE_NAMES, 'timeoutMs'] satisfies (keyof SshSftpOptions)[]);
+const EXEC_OPTION_NAMES = new Set<string>([...SFTP_OPTION_NAMES, ...(['stdin', 'maxOutputBytes', 'killSignal'] satisfies (keyof SshExecOptions)[])]);
+
+/** Refuses per-call settings that would never time out or never cap (NaN, '50', -1), naming them. */
+function checkCallOptions(options: SshExecOptions | SshSftpOptions, call: 'exec' | 'sftp'): void {
+  if (options === null || typeof options !== 'object') throw invalidOption(`${call} options`, options, 'must be an object');
+  rejectUnknownOptions(options, call === 'exec' ? EXEC_OPTION_NAMES : SFTP_OPTION_NAMES);
+  checkCallTimeout('timeoutMs', options.timeoutMs);
+  checkCallTimeout('acquireTimeoutMs', options.acquireTimeoutMs);
+  if (call !== 'exec') return;
+  const { maxOutputBytes, killSignal } = options as SshExecOptions;
+  if (maxOutputBytes !== undefined && !(typeof maxOutputBytes === 'number' && maxOutputBytes >= 0 && !Number.isNaN(maxOutputBytes))) {
+    throw invalidOption('maxOutputBytes', maxOutputBytes, 'must be a number of bytes >= 0 (or Infinity)');
+  }
+  if (killSignal !== undefined && (typeof killSignal !== 'string' || killSignal === '')) {
+    throw invalidOption('killSignal', killSignal, 'must be a signal name such as "KILL" or "TERM"');
+  }
 }
 
 /** Releases, or destroys when the connection is no longer usable. Never throws: the caller's outcome wins. */

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { fetch, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { isPoolError } from '@pool/http2';
@@ -67,6 +69,27 @@ describe('requests for an origin no node serves', () => {
     const fetched = await fetch(`${FOREIGN}/hello`, { dispatcher: pool.dispatcher });
     expect(await fetched.text()).toBe('hello');
     expect(server.streamsReceived).toBe(2);
+  });
+
+  it('a redirect to another host is refused too, not followed onto a node', async () => {
+    let served = 0;
+    const redirecting = createServer((req, res) => {
+      served++;
+      res.writeHead(302, { location: `${FOREIGN}/landing` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+      const pool = makePool({ nodes: [{ id: 'a', origin }] });
+      const error = await fetch(`${origin}/start`, { dispatcher: pool.dispatcher, headers: { authorization: 'Bearer t' } })
+        .catch((caught: unknown) => caught);
+      expect(isPoolError((error as Error).cause, 'INVALID_OPTIONS')).toBe(true);
+      expect(served).toBe(1); // the redirect target never reached the node
+      await pool.close();
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
   });
 
   it('refuses a non-boolean anyOrigin', () => {

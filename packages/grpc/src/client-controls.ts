@@ -53,7 +53,8 @@ export function clientControls(context: CallContext, state: HandleState, onClose
         context,
         () => {
           lease.release();
-          callback();
+          // Outside CallLease's guard: a throwing callback must not be called a second time with an error.
+          process.nextTick(callback);
         },
         (status, cause) => callback(new Error(`Failed to get a ready pooled channel before the deadline: ${status.details}`, { cause })),
       );

@@ -3,6 +3,7 @@ import { holdProcess, isPoolError } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { ChannelClients } from './channel-clients.js';
 import type { GrpcNode } from './options.js';
+import { isNotReady, ReadyWait } from './ready-wait.js';
 
 /** What every pooled call needs to get a channel. */
 export interface CallContext<N extends GrpcNode = GrpcNode> {
@@ -44,6 +45,15 @@ function statusForAcquireError(error: unknown, isDeadlineBound: boolean): grpc.S
   return { code: grpc.status.UNAVAILABLE, details: `pool: ${code}${message}`, metadata };
 }
 
+function notReadyByDeadline(error: unknown): grpc.StatusObject {
+  const last = isPoolError(error) ? `${error.code}: ${error.message}` : String(error);
+  return {
+    code: grpc.status.DEADLINE_EXCEEDED,
+    details: `Deadline exceeded while waiting for a ready pooled channel (wait_for_ready; last: pool: ${last})`,
+    metadata: new grpc.Metadata(),
+  };
+}
+
 /**
  * One call's hold on a pooled channel: acquires a lease bounded by the call's deadline, can be
  * cancelled while it waits (the acquire is aborted, so no lease leaks), and releases exactly once.
@@ -59,6 +69,8 @@ export class CallLease {
    * waiting for a channel, or for its connect, would otherwise let a plain script exit.
    */
   private releaseHold: (() => void) | undefined;
+  /** Set by `start` with `waitForReady`: how the call waits out nodes that cannot serve yet. */
+  private readyWait: ReadyWait | undefined;
 
   constructor(
     private readonly context: CallContext,
@@ -70,7 +82,13 @@ export class CallLease {
     return this.phase === 'waiting';
   }
 
-  start(deadline: grpc.Deadline | undefined): void {
+  /**
+   * Starts waiting for a channel. With `waitForReady` (grpc-js's call option, from
+   * `metadata.setOptions({ waitForReady: true })`), a node that cannot serve yet (CREATE_FAILED,
+   * NODE_UNAVAILABLE) does not fail the call: the acquire is tried again until the deadline (or
+   * the acquire timeout), as grpc-js waits for a channel in TRANSIENT_FAILURE to become ready.
+   */
+  start(deadline: grpc.Deadline | undefined, waitForReady = false): void {
     if (this.phase !== 'new') return;
     this.phase = 'waiting';
     this.releaseHold = holdProcess();
@@ -89,6 +107,11 @@ export class CallLease {
     const options: AcquireOptions = isDeadlineBound
       ? { ...acquireOptions, signal, timeoutMs: Math.max(1, Math.ceil(remainingMs)) }
       : { ...acquireOptions, signal };
+    if (waitForReady) this.readyWait = new ReadyWait(Date.now() + Math.min(remainingMs, acquireTimeoutMs));
+    this.acquire(options, isDeadlineBound);
+  }
+
+  private acquire(options: AcquireOptions, isDeadlineBound: boolean): void {
     this.context.pool
       .acquire(options)
       .then(
@@ -110,10 +133,20 @@ export class CallLease {
         },
         (error: unknown) => {
           if (this.phase !== 'waiting') return;
+          const retryInMs = this.readyWait?.retryInMs(error);
+          if (retryInMs !== undefined) {
+            this.readyWait?.schedule(retryInMs, (remainingMs) =>
+              this.acquire({ ...options, timeoutMs: Math.max(1, Math.ceil(remainingMs)) }, isDeadlineBound));
+            return;
+          }
           this.done();
+          // A wait-for-ready call whose deadline came while no node could serve ends as grpc-js's does.
+          const status = this.readyWait !== undefined && isDeadlineBound && isNotReady(error)
+            ? notReadyByDeadline(error)
+            : statusForAcquireError(error, isDeadlineBound);
           // Outside the promise chain: a throw in user code (a stream without an 'error'
           // listener) is an uncaught exception, as with grpc-js, never an unhandled rejection.
-          process.nextTick(this.onFail, statusForAcquireError(error, isDeadlineBound), error);
+          process.nextTick(this.onFail, status, error);
         },
       );
   }
@@ -122,6 +155,7 @@ export class CallLease {
   cancel(details = 'Cancelled on client'): boolean {
     if (this.phase !== 'waiting' && this.phase !== 'new') return false;
     this.done();
+    this.readyWait?.stop();
     this.controller?.abort();
     process.nextTick(this.onFail, { code: grpc.status.CANCELLED, details, metadata: new grpc.Metadata() });
     return true;

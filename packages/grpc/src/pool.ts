@@ -109,7 +109,10 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     }
     let pooled = cachedClients.get(Ctor) as PooledClient<T> | undefined;
     if (!pooled) {
-      pooled = buildPooledClient<T>(service as grpc.ServiceDefinition, defaultContext);
+      // A closed handle leaves the cache: the next pool.client(Ctor) is a new, open one.
+      const built: PooledClient<T> = buildPooledClient<T>(service as grpc.ServiceDefinition, defaultContext,
+        () => { if (cachedClients.get(Ctor) === built) cachedClients.delete(Ctor); });
+      pooled = built;
       cachedClients.set(Ctor, pooled);
     }
     return pooled;

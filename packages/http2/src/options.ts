@@ -82,6 +82,13 @@ export interface Http2PoolOptions extends Omit<PoolOptions<Client, Http2Node>, '
   retryOnSessionLoss?: boolean;
   /** Further undici Client options, passed through. Default none. */
   client?: Http2ClientTuning;
+  /**
+   * Send a request whose `origin` is no node's to a node the balancer picks (its `:authority`
+   * becomes that node's). Default false: such a request fails `PoolError('INVALID_OPTIONS')`
+   * naming `origin`, so a pool installed with `setGlobalDispatcher` never carries a request (and
+   * its headers, cookies, tokens) meant for another host to one of its own nodes.
+   */
+  anyOrigin?: boolean;
 }
 
 export interface ResolvedHttp2Options {
@@ -90,6 +97,7 @@ export interface ResolvedHttp2Options {
   pingIntervalMs: number;
   ping: boolean | Http2PingFunction;
   retryOnSessionLoss: boolean;
+  anyOrigin: boolean;
   connect: Http2ConnectOptions | undefined;
   client: Http2ClientTuning | undefined;
   maxLeasesPerConnection: number;
@@ -105,6 +113,7 @@ const transportKeys = [
   'ping',
   'retryOnSessionLoss',
   'client',
+  'anyOrigin',
 ] as const;
 
 /** Core's option names a transport passes through; the factory is the transport's own. */
@@ -168,6 +177,8 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
   if (typeof retryOnSessionLoss !== 'boolean') {
     throw invalid('retryOnSessionLoss', retryOnSessionLoss, 'must be a boolean');
   }
+  const anyOrigin = options.anyOrigin ?? false;
+  if (typeof anyOrigin !== 'boolean') throw invalid('anyOrigin', anyOrigin, 'must be a boolean');
   if (options.sessionsPerNode !== undefined) {
     checkInteger('sessionsPerNode', options.sessionsPerNode, 0, 1);
     if (options.maxPerNode !== undefined && options.maxPerNode !== options.sessionsPerNode) {
@@ -191,6 +202,7 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
       pingIntervalMs,
       ping,
       retryOnSessionLoss,
+      anyOrigin,
       connect: options.connect,
       client: options.client,
       // Core rejects a bad value in createPool; until then keep undici's constructor happy.
@@ -257,7 +269,7 @@ function checkInteger(name: string, value: unknown, fallback: number, min: numbe
   return value;
 }
 
-function redactOrigin(origin: string): string {
+export function redactOrigin(origin: string): string {
   return origin.replace(/\/\/[^@/]*@/, '//***@');
 }
 

@@ -1,4 +1,5 @@
 import { createPool, type PoolNode, type PoolOptions } from '@pool/core';
+import { createPool as createGenericPoolFacade } from '@pool/generic-pool';
 import genericPool from 'generic-pool';
 import tarn from 'tarn';
 import { BarePool } from './bare-pool.js';
@@ -61,6 +62,25 @@ export function genericPoolContestant(max: number): Contestant {
   );
   return {
     name: 'generic-pool',
+    op: async () => {
+      const connection = await pool.acquire();
+      await pool.release(connection);
+    },
+    close: async () => {
+      await pool.drain();
+      await pool.clear();
+    },
+  };
+}
+
+/** @pool/generic-pool: generic-pool's API on core, called exactly like genericPoolContestant. */
+export function genericPoolFacadeContestant(name: string, max: number): Contestant {
+  const pool = createGenericPoolFacade(
+    { create: async () => new BenchConnection(), destroy: async () => undefined },
+    { max },
+  );
+  return {
+    name,
     op: async () => {
       const connection = await pool.acquire();
       await pool.release(connection);

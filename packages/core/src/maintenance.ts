@@ -14,6 +14,8 @@ import type { NodeHealth, PoolHealthReport } from './stats.js';
 export class Maintainer<C, N extends PoolNode> {
   private timer: ClockTimer | undefined;
   private readonly intervalMs: number;
+  /** Idle connections under background validation, per node: still idle as far as warm-up counts. */
+  private readonly checking = new Map<NodeState<C, N>, number>();
 
   constructor(private readonly pool: ConnectionPool<C, N>) {
     const { idleTimeoutMs, maxLifetimeMs, healthCheckIntervalMs, leakDetectionMs } = pool.options;
@@ -70,7 +72,16 @@ export class Maintainer<C, N extends PoolNode> {
   private async check(record: PooledConnection<C, N>): Promise<boolean> {
     const pool = this.pool;
     pool.setState(record, 'validating');
-    const isValid = await pool.lifecycle.validate(record, 'idle');
+    const node = record.node;
+    this.checking.set(node, (this.checking.get(node) ?? 0) + 1);
+    let isValid: boolean;
+    try {
+      isValid = await pool.lifecycle.validate(record, 'idle');
+    } finally {
+      const count = (this.checking.get(node) ?? 1) - 1;
+      if (count === 0) this.checking.delete(node);
+      else this.checking.set(node, count);
+    }
     if (record.state !== 'validating') return isValid;
     if (!isValid || record.isRetired || pool.isClosed || record.node.isRemoved || record.node.isDraining) {
       await pool.lifecycle.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
@@ -81,14 +92,15 @@ export class Maintainer<C, N extends PoolNode> {
     return true;
   }
 
-  /** Creates connections until every node has minIdlePerNode idle or being created. */
+  /** Creates connections until every node has minIdlePerNode idle, being created or being checked. */
   warm(now: number): void {
     const pool = this.pool;
     const { minIdlePerNode, maxPerNode, maxTotal } = pool.options;
     if (minIdlePerNode === 0 || pool.isClosed) return;
     for (const node of pool.nodeList) {
       pool.circuits.refresh(node, now);
-      while (node.idle + node.creating < minIdlePerNode && node.total < maxPerNode && pool.total < maxTotal && node.isSelectable && node.mayCreate) {
+      const checking = this.checking.get(node) ?? 0;
+      while (node.idle + node.creating + checking < minIdlePerNode && node.total < maxPerNode && pool.total < maxTotal && node.isSelectable && node.mayCreate) {
         pool.creator.start(node, undefined);
       }
     }

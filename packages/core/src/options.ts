@@ -58,7 +58,7 @@ export interface CreateRetryOptions {
 }
 
 export interface CircuitBreakerOptions {
-  /** Consecutive create or validation failures that open a node's circuit. */
+  /** Consecutive create failures that open a node's circuit (validation failures do not count: a stale idle connection failing after a backend restart says nothing about the backend now). Default 5. */
   failureThreshold: number;
   /** How long the circuit stays open before one trial create is let through. */
   cooldownMs: number;

@@ -60,6 +60,20 @@ describe('connection lifecycle', () => {
     await pool.drain();
   });
 
+  it('keeps minIdlePerNode without extra creates while background validation checks the idle ones', async () => {
+    const clock = new FakeClock();
+    const factory = trackingFactory({ withValidate: true });
+    const pool = createPool({ factory, clock, minIdlePerNode: 2, healthCheckIntervalMs: 100, idleTimeoutMs: 0, maxLifetimeMs: 0 });
+    await flushPromises();
+    expect(factory.createCalls).toBe(2);
+    for (let tick = 0; tick < 10; tick++) await clock.advance(100);
+    expect(factory.validateCalls).toBeGreaterThanOrEqual(2);
+    // A connection under validation is still one of the idle ones warm-up counts.
+    expect(factory.createCalls).toBe(2);
+    expect(pool.stats()).toMatchObject({ total: 2, idle: 2 });
+    await pool.drain();
+  });
+
   it('recycles connections past maxLifetimeMs (with jitter) when idle, never handing them out', async () => {
     const clock = new FakeClock();
     const factory = trackingFactory();

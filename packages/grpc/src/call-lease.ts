@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { isPoolError } from '@pool/core';
+import { holdProcess, isPoolError } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { ChannelClients } from './channel-clients.js';
 import type { GrpcNode } from './options.js';
+import { isNotReady, ReadyWait } from './ready-wait.js';
 
 /** What every pooled call needs to get a channel. */
 export interface CallContext<N extends GrpcNode = GrpcNode> {
@@ -44,6 +45,15 @@ function statusForAcquireError(error: unknown, isDeadlineBound: boolean): grpc.S
   return { code: grpc.status.UNAVAILABLE, details: `pool: ${code}${message}`, metadata };
 }
 
+function notReadyByDeadline(error: unknown): grpc.StatusObject {
+  const last = isPoolError(error) ? `${error.code}: ${error.message}` : String(error);
+  return {
+    code: grpc.status.DEADLINE_EXCEEDED,
+    details: `Deadline exceeded while waiting for a ready pooled channel (wait_for_ready; last: pool: ${last})`,
+    metadata: new grpc.Metadata(),
+  };
+}
+
 /**
  * One call's hold on a pooled channel: acquires a lease bounded by the call's deadline, can be
  * cancelled while it waits (the acquire is aborted, so no lease leaks), and releases exactly once.
@@ -53,6 +63,14 @@ export class CallLease {
   private lease: Lease<grpc.Channel, GrpcNode> | undefined;
   private controller: AbortController | undefined;
   private phase: 'new' | 'waiting' | 'running' | 'done' = 'new';
+  /**
+   * Keeps the process alive from the call's start to its end (DESIGN "Process lifetime"):
+   * grpc-js unrefs a connection with no active call, and the pool's timers are unref'd, so a call
+   * waiting for a channel, or for its connect, would otherwise let a plain script exit.
+   */
+  private releaseHold: (() => void) | undefined;
+  /** Set by `start` with `waitForReady`: how the call waits out nodes that cannot serve yet. */
+  private readyWait: ReadyWait | undefined;
 
   constructor(
     private readonly context: CallContext,
@@ -64,13 +82,20 @@ export class CallLease {
     return this.phase === 'waiting';
   }
 
-  start(deadline: grpc.Deadline | undefined): void {
+  /**
+   * Starts waiting for a channel. With `waitForReady` (grpc-js's call option, from
+   * `metadata.setOptions({ waitForReady: true })`), a node that cannot serve yet (CREATE_FAILED,
+   * NODE_UNAVAILABLE) does not fail the call: the acquire is tried again until the deadline (or
+   * the acquire timeout), as grpc-js waits for a channel in TRANSIENT_FAILURE to become ready.
+   */
+  start(deadline: grpc.Deadline | undefined, waitForReady = false): void {
     if (this.phase !== 'new') return;
     this.phase = 'waiting';
+    this.releaseHold = holdProcess();
     const { acquireOptions, acquireTimeoutMs } = this.context;
     const remainingMs = deadlineMs(deadline) - Date.now();
     if (remainingMs <= 0) {
-      this.phase = 'done';
+      this.done();
       const status = { code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new grpc.Metadata() };
       process.nextTick(this.onFail, status);
       return;
@@ -82,6 +107,11 @@ export class CallLease {
     const options: AcquireOptions = isDeadlineBound
       ? { ...acquireOptions, signal, timeoutMs: Math.max(1, Math.ceil(remainingMs)) }
       : { ...acquireOptions, signal };
+    if (waitForReady) this.readyWait = new ReadyWait(Date.now() + Math.min(remainingMs, acquireTimeoutMs));
+    this.acquire(options, isDeadlineBound);
+  }
+
+  private acquire(options: AcquireOptions, isDeadlineBound: boolean): void {
     this.context.pool
       .acquire(options)
       .then(
@@ -103,10 +133,20 @@ export class CallLease {
         },
         (error: unknown) => {
           if (this.phase !== 'waiting') return;
-          this.phase = 'done';
+          const retryInMs = this.readyWait?.retryInMs(error);
+          if (retryInMs !== undefined) {
+            this.readyWait?.schedule(retryInMs, (remainingMs) =>
+              this.acquire({ ...options, timeoutMs: Math.max(1, Math.ceil(remainingMs)) }, isDeadlineBound));
+            return;
+          }
+          this.done();
+          // A wait-for-ready call whose deadline came while no node could serve ends as grpc-js's does.
+          const status = this.readyWait !== undefined && isDeadlineBound && isNotReady(error)
+            ? notReadyByDeadline(error)
+            : statusForAcquireError(error, isDeadlineBound);
           // Outside the promise chain: a throw in user code (a stream without an 'error'
           // listener) is an uncaught exception, as with grpc-js, never an unhandled rejection.
-          process.nextTick(this.onFail, statusForAcquireError(error, isDeadlineBound), error);
+          process.nextTick(this.onFail, status, error);
         },
       );
   }
@@ -114,16 +154,25 @@ export class CallLease {
   /** Cancels the wait for a channel and reports CANCELLED; false when the call is not waiting any more. */
   cancel(details = 'Cancelled on client'): boolean {
     if (this.phase !== 'waiting' && this.phase !== 'new') return false;
-    this.phase = 'done';
+    this.done();
+    this.readyWait?.stop();
     this.controller?.abort();
     process.nextTick(this.onFail, { code: grpc.status.CANCELLED, details, metadata: new grpc.Metadata() });
     return true;
   }
 
+  /** The call is over: no more work of ours keeps the process alive. */
+  private done(): void {
+    this.phase = 'done';
+    const release = this.releaseHold;
+    this.releaseHold = undefined;
+    release?.();
+  }
+
   /** Ends the lease; later calls do nothing. */
   release(): void {
     const lease = this.lease;
-    this.phase = 'done';
+    this.done();
     if (!lease) return;
     this.lease = undefined;
     lease.release().catch(noop);

@@ -8,9 +8,14 @@ import {
   DeferredWritableCall,
 } from './deferred-calls.js';
 import type { CallControls } from './deferred-calls.js';
+import { clientControls, closedClientError, CONTROL_NAMES } from './client-controls.js';
+import type { HandleState, PooledClientControls } from './client-controls.js';
 
-/** The generated client's call methods, minus `grpc.Client`'s own (close, getChannel, waitForReady, make*Request). */
-export type PooledClient<T> = Omit<T, keyof grpc.Client>;
+/**
+ * The generated client's call methods, minus `grpc.Client`'s own (make*Request...), plus
+ * `waitForReady`, `getChannel` and `close` with their pooled meaning ({@link PooledClientControls}).
+ */
+export type PooledClient<T> = Omit<T, keyof grpc.Client> & PooledClientControls;
 
 type MethodDefinition = grpc.MethodDefinition<unknown, unknown>;
 type UnaryCallback = grpc.requestCallback<unknown>;
@@ -50,7 +55,8 @@ function streamArguments(arg1: unknown, arg2: unknown): { metadata: grpc.Metadat
 function leaseCall<Surface extends CallControls>(
   context: CallContext,
   surface: Surface,
-  deadline: grpc.Deadline | undefined,
+  { deadline }: grpc.CallOptions,
+  metadata: grpc.Metadata,
   makeCall: (client: grpc.Client, lease: CallLease) => grpc.ClientUnaryCall,
   callback?: UnaryCallback,
 ): Surface {
@@ -64,7 +70,8 @@ function leaseCall<Surface extends CallControls>(
     },
   );
   surface.lease = lease;
-  lease.start(deadline);
+  // grpc-js's wait-for-ready call option lives on the metadata; it also covers the wait for a channel.
+  lease.start(deadline, metadata.getOptions().waitForReady === true);
   return surface;
 }
 
@@ -89,7 +96,7 @@ function unaryMethod({ path, requestSerialize, responseDeserialize }: MethodDefi
       const onResponse = releasingCallback(lease, callback);
       return client.makeUnaryRequest(path, requestSerialize, responseDeserialize, request, metadata, options, onResponse);
     };
-    return leaseCall(context, new DeferredUnaryCall(), options.deadline, makeCall, callback);
+    return leaseCall(context, new DeferredUnaryCall(), options, metadata, makeCall, callback);
   };
 }
 
@@ -98,7 +105,7 @@ function serverStreamMethod({ path, requestSerialize, responseDeserialize }: Met
     const { metadata, options } = streamArguments(arg1, arg2);
     const makeCall = (client: grpc.Client, lease: CallLease) =>
       releasedOnStatus(lease, client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, metadata, options));
-    return leaseCall(context, new DeferredReadableCall(responseDeserialize), options.deadline, makeCall);
+    return leaseCall(context, new DeferredReadableCall(responseDeserialize), options, metadata, makeCall);
   };
 }
 
@@ -110,7 +117,7 @@ function clientStreamMethod({ path, requestSerialize, responseDeserialize }: Met
       const onResponse = releasingCallback(lease, callback);
       return client.makeClientStreamRequest(path, requestSerialize, responseDeserialize, metadata, options, onResponse);
     };
-    return leaseCall(context, new DeferredWritableCall(requestSerialize), options.deadline, makeCall, callback);
+    return leaseCall(context, new DeferredWritableCall(requestSerialize), options, metadata, makeCall, callback);
   };
 }
 
@@ -119,7 +126,7 @@ function bidiStreamMethod({ path, requestSerialize, responseDeserialize }: Metho
     const { metadata, options } = streamArguments(arg1, arg2);
     const makeCall = (client: grpc.Client, lease: CallLease) =>
       releasedOnStatus(lease, client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, metadata, options));
-    return leaseCall(context, new DeferredDuplexCall(requestSerialize, responseDeserialize), options.deadline, makeCall);
+    return leaseCall(context, new DeferredDuplexCall(requestSerialize, responseDeserialize), options, metadata, makeCall);
   };
 }
 
@@ -134,14 +141,26 @@ export function pooledMethod(definition: MethodDefinition, context: CallContext)
  * An object with the service's methods (by name and by `originalName`, as generated clients have),
  * each leasing a pooled channel per call.
  */
-export function buildPooledClient<T>(service: grpc.ServiceDefinition, context: CallContext): PooledClient<T> {
+export function buildPooledClient<T>(service: grpc.ServiceDefinition, context: CallContext, onClose?: () => void): PooledClient<T> {
   const client: Record<string, Method> = {};
+  const state: HandleState = { isClosed: false };
   for (const [name, definition] of Object.entries(service)) {
     if (FORBIDDEN_NAMES.has(name)) continue;
-    const method = pooledMethod(definition as MethodDefinition, context);
+    const method = refusedOnceClosed(pooledMethod(definition as MethodDefinition, context), state);
     client[name] = method;
     const { originalName } = definition as { originalName?: string };
     if (originalName && !FORBIDDEN_NAMES.has(originalName) && !(originalName in client)) client[originalName] = method;
   }
-  return client as PooledClient<T>;
+  // A service method named like a control keeps its name, as on a grpc-js generated client.
+  const controls = clientControls(context, state, onClose);
+  for (const name of CONTROL_NAMES) if (!(name in client)) client[name] = controls[name] as Method;
+  return client as unknown as PooledClient<T>;
+}
+
+/** Fixed arity, no rest array: this runs on every call. */
+function refusedOnceClosed(method: Method, state: HandleState): Method {
+  return (arg0?: unknown, arg1?: unknown, arg2?: unknown, arg3?: unknown) => {
+    if (state.isClosed) throw closedClientError();
+    return method(arg0, arg1, arg2, arg3);
+  };
 }

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { lastChannelError } from './failure-reason.js';
 
 const { READY, TRANSIENT_FAILURE, SHUTDOWN } = grpc.connectivityState;
 
@@ -35,8 +36,14 @@ export function waitForReady(channel: grpc.Channel, signal: AbortSignal, deadlin
       try {
         state = channel.getConnectivityState(true);
         if (state === READY) return finish();
-        if (state === TRANSIENT_FAILURE || state === SHUTDOWN) {
+        if (state === SHUTDOWN) {
           finish(new Error(`channel to ${channel.getTarget()} is ${stateName(state)}`));
+          return;
+        }
+        if (state === TRANSIENT_FAILURE) {
+          isSettled = true;
+          signal.removeEventListener('abort', onAbort);
+          void lastChannelError(channel).then((cause) => reject(failureError(channel, cause)));
           return;
         }
         channel.watchConnectivityState(state, deadline, check);
@@ -48,6 +55,16 @@ export function waitForReady(channel: grpc.Channel, signal: AbortSignal, deadlin
     signal.addEventListener('abort', onAbort, { once: true });
     check();
   });
+}
+
+/** `channel to X is TRANSIENT_FAILURE: connect ECONNREFUSED ...`, with grpc-js's reason as `cause`. */
+function failureError(channel: grpc.Channel, cause: Error | undefined): Error {
+  const state = stateName(TRANSIENT_FAILURE);
+  if (cause === undefined) return new Error(`channel to ${channel.getTarget()} is ${state}`);
+  const error = new Error(`channel to ${channel.getTarget()} is ${state}: ${cause.message}`, { cause });
+  const { code } = cause as { code?: unknown };
+  if (typeof code === 'string') Object.assign(error, { code });
+  return error;
 }
 
 /**

@@ -10,5 +10,6 @@ export type {
 export type { GrpcHealthCheckOptions, GrpcNode, GrpcPoolOptions } from './options.js';
 export type { GrpcClientConstructor } from './channel-clients.js';
 export type { PooledClient } from './client.js';
+export type { PooledClientControls } from './client-controls.js';
 export { PoolError, isPoolError } from '@pool/core';
 export type { AcquireOptions, Lease, PoolErrorCode } from '@pool/core';

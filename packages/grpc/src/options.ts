@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { invalidOption as invalid } from '@pool/core';
+import { invalidOption as invalid, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
+import { targetProblem } from './target.js';
 import type { PoolNode, PoolOptions } from '@pool/core';
 
 /** One gRPC server: `target` is what a grpc-js client takes (`host:port`, `dns:///name:port`, ...). */
@@ -40,6 +41,15 @@ export interface ResolvedGrpcOptions {
 }
 
 export const DEFAULT_MAX_LEASES_PER_CHANNEL = 100;
+
+/** The gRPC options of {@link GrpcPoolOptions}, split off before the rest goes to core. */
+export const GRPC_OPTION_NAMES = ['credentials', 'channelOptions', 'validationTimeoutMs', 'healthCheck'] as const;
+
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
+/** Every top-level name `createGrpcPool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...GRPC_OPTION_NAMES, ...CORE_OPTION_NAMES]);
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 5_000;
 
 
@@ -49,20 +59,29 @@ function describeObject(value: unknown): string {
   return value.constructor?.name ?? 'an object';
 }
 
+/** Checks a node's target (core checks its id); also used by `pool.addNode`. Throws INVALID_OPTIONS. */
+export function checkGrpcNode(node: unknown, option: string): asserts node is GrpcNode {
+  if (typeof node !== 'object' || node === null) throw invalid(option, node, 'must be an object { id, target }');
+  const { target } = node as { target?: unknown };
+  if (typeof target !== 'string' || target.trim() === '') {
+    throw invalid(`${option}.target`, target, 'must be a non-empty string such as "127.0.0.1:50051"');
+  }
+  const problem = targetProblem(target);
+  if (problem !== undefined) {
+    throw invalid(`${option}.target`, target, `${problem} (grpc-js takes host:port, dns:///host:port, ipv4:, ipv6: or unix:)`);
+  }
+}
+
 /** Checks the gRPC-specific options; pool options are left to core. Throws INVALID_OPTIONS. */
 export function resolveGrpcOptions<N extends GrpcNode>(options: GrpcPoolOptions<N>): ResolvedGrpcOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalid('options', options, 'must be an object');
   }
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
     throw invalid('nodes', options.nodes, 'must be a non-empty array of { id, target }');
   }
-  options.nodes.forEach((node, index) => {
-    if (typeof node !== 'object' || node === null) throw invalid(`nodes[${index}]`, node, 'must be an object { id, target }');
-    if (typeof node.target !== 'string' || node.target.trim() === '') {
-      throw invalid(`nodes[${index}].target`, node.target, 'must be a non-empty string such as "127.0.0.1:50051"');
-    }
-  });
+  options.nodes.forEach((node, index) => checkGrpcNode(node, `nodes[${index}]`));
   const credentials = options.credentials ?? grpc.credentials.createSsl();
   if (!(credentials instanceof grpc.ChannelCredentials)) {
     // Never print the object itself: it may hold keys.
@@ -86,6 +105,7 @@ export function resolveGrpcOptions<N extends GrpcNode>(options: GrpcPoolOptions<
     if (typeof healthCheck !== 'object' || healthCheck === null) {
       throw invalid('healthCheck', healthCheck, 'must be false or an object { service?: string }');
     }
+    rejectUnknownOptions(healthCheck, ['service'], 'healthCheck.');
     healthService = healthCheck.service ?? '';
     if (typeof healthService !== 'string') {
       throw invalid('healthCheck.service', healthService, 'must be a string (\'\' = the whole server)');

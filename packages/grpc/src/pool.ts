@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createPool } from '@pool/core';
+import { checkCallTimeout, createPool, rejectUnknownOptions } from '@pool/core';
 import type { AcquireOptions, Lease, Pool } from '@pool/core';
 import type { CallContext } from './call-lease.js';
 import { ChannelClients } from './channel-clients.js';
@@ -7,10 +7,15 @@ import type { GrpcClientConstructor } from './channel-clients.js';
 import { buildPooledClient, pooledMethod } from './client.js';
 import type { PooledClient } from './client.js';
 import { createChannelFactory } from './factory.js';
-import { DEFAULT_MAX_LEASES_PER_CHANNEL, resolveGrpcOptions } from './options.js';
+import { checkGrpcNode, DEFAULT_MAX_LEASES_PER_CHANNEL, resolveGrpcOptions } from './options.js';
 import type { GrpcNode, GrpcPoolOptions } from './options.js';
 
 const DEFAULT_ACQUIRE_TIMEOUT_MS = 30_000;
+
+/** Per-call option names: a misspelled one (`aquire`, `timeoutMS`) is refused, not silently ignored. */
+const ACQUIRE_OPTION_NAMES = new Set<string>(['node', 'affinityKey', 'partition', 'priority', 'signal', 'timeoutMs'] satisfies (keyof AcquireOptions)[]);
+const CLIENT_OPTION_NAMES = new Set<string>(['acquire'] satisfies (keyof PooledClientOptions)[]);
+const UNARY_OPTION_NAMES = new Set<string>(['acquire', 'metadata', 'callOptions', 'signal'] satisfies (keyof GrpcUnaryOptions)[]);
 
 export interface PooledClientOptions {
   /** Acquire options for every call of this client: partition, priority, node, affinityKey, timeoutMs, signal. */
@@ -81,12 +86,16 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     factory: createChannelFactory<N>(resolved, clients),
   });
   const poolAcquireTimeoutMs = options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
-  const contextFor = (acquire: AcquireOptions | undefined): CallContext => ({
-    pool: pool as unknown as Pool<grpc.Channel, GrpcNode>,
-    clients,
-    acquireOptions: acquire,
-    acquireTimeoutMs: acquire?.timeoutMs ?? poolAcquireTimeoutMs,
-  });
+  const contextFor = (acquire: AcquireOptions | undefined): CallContext => {
+    if (acquire !== undefined) rejectUnknownOptions(acquire, ACQUIRE_OPTION_NAMES, 'acquire.');
+    return {
+      pool: pool as unknown as Pool<grpc.Channel, GrpcNode>,
+      clients,
+      acquireOptions: acquire,
+      // NaN or '50' would never time out: refused like a bad pool option.
+      acquireTimeoutMs: checkCallTimeout('acquire.timeoutMs', acquire?.timeoutMs) ?? poolAcquireTimeoutMs,
+    };
+  };
   const defaultContext = contextFor(undefined);
   const cachedClients = new WeakMap<object, unknown>();
 
@@ -95,12 +104,16 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     if (typeof service !== 'object' || service === null) {
       throw new TypeError('pool.client(Ctor): Ctor must be a generated client constructor with a static `service` definition');
     }
+    if (clientOptions !== undefined) rejectUnknownOptions(clientOptions, CLIENT_OPTION_NAMES);
     if (clientOptions?.acquire !== undefined) {
       return buildPooledClient<T>(service as grpc.ServiceDefinition, contextFor(clientOptions.acquire));
     }
     let pooled = cachedClients.get(Ctor) as PooledClient<T> | undefined;
     if (!pooled) {
-      pooled = buildPooledClient<T>(service as grpc.ServiceDefinition, defaultContext);
+      // A closed handle leaves the cache: the next pool.client(Ctor) is a new, open one.
+      const built: PooledClient<T> = buildPooledClient<T>(service as grpc.ServiceDefinition, defaultContext,
+        () => { if (cachedClients.get(Ctor) === built) cachedClients.delete(Ctor); });
+      pooled = built;
       cachedClients.set(Ctor, pooled);
     }
     return pooled;
@@ -118,7 +131,14 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     if (!found || found.requestStream || found.responseStream) {
       return Promise.reject(new TypeError(`pool.unary: ${String(method)} is not a unary method of the service`));
     }
-    const pooledCall = pooledMethod(found, unaryOptions.acquire === undefined ? defaultContext : contextFor(unaryOptions.acquire));
+    let context: CallContext;
+    try {
+      rejectUnknownOptions(unaryOptions, UNARY_OPTION_NAMES);
+      context = unaryOptions.acquire === undefined ? defaultContext : contextFor(unaryOptions.acquire);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pooledCall = pooledMethod(found, context);
     const { signal } = unaryOptions;
     return new Promise((resolve, reject) => {
       const callback: UnaryCallback<unknown> = (error, response) => {
@@ -138,5 +158,15 @@ export function createGrpcPool<N extends GrpcNode = GrpcNode>(options: GrpcPoolO
     return clients.generated(channel, Ctor);
   }
 
-  return Object.assign(pool, { client, unary, clientFor });
+  const addNode = pool.addNode.bind(pool);
+  // Nodes added at run time get the same target check as the ones given up front.
+  return Object.assign(pool, {
+    client,
+    unary,
+    clientFor,
+    addNode(node: N): void {
+      checkGrpcNode(node, 'node');
+      addNode(node);
+    },
+  });
 }

@@ -3,6 +3,7 @@ import { Dispatcher, errors, type Client } from 'undici';
 import { normalizeOrigin, type Http2Node } from './options.js';
 import { CallbackRequest } from './callback-request.js';
 import { ControllerRequest } from './controller-request.js';
+import { foreignOriginError } from './origins.js';
 import { newAcquireTicket, type AcquireTicket, type Http2RequestRouting, type RequestOwner } from './pooled-request.js';
 
 const MAX_SPARE_TICKETS = 1_024;
@@ -17,20 +18,32 @@ const normalizedOrigins = new WeakMap<Http2Node, string>();
 export class Http2PoolDispatcher extends Dispatcher implements RequestOwner {
   readonly pool: Pool<Client, Http2Node>;
   readonly retryOnSessionLoss: boolean;
+  /** Requests for origins no node serves go to a node the balancer picks instead of failing. */
+  readonly anyOrigin: boolean;
   readonly #spareTickets: AcquireTicket[] = [];
 
-  constructor(pool: Pool<Client, Http2Node>, options: { retryOnSessionLoss: boolean }) {
+  constructor(pool: Pool<Client, Http2Node>, options: { retryOnSessionLoss: boolean; anyOrigin?: boolean }) {
     super();
     this.pool = pool;
     this.retryOnSessionLoss = options.retryOnSessionLoss;
+    this.anyOrigin = options.anyOrigin ?? false;
   }
 
   override dispatch(options: Dispatcher.DispatchOptions & Http2RequestRouting, handler: Dispatcher.DispatchHandler): boolean {
     if (handler === null || typeof handler !== 'object') throw new errors.InvalidArgumentError('handler must be an object');
     // Speak the caller's handler API (undici's own request/stream/pipeline/fetch use the callback
     // one), so events pass through without conversion.
-    if (typeof handler.onRequestStart === 'function') new ControllerRequest(this, options, handler).start();
-    else new CallbackRequest(this, options, handler).start();
+    const request = typeof handler.onRequestStart === 'function'
+      ? new ControllerRequest(this, options, handler)
+      : new CallbackRequest(this, options, handler);
+    try {
+      request.start();
+    } catch (error) {
+      // A handler that throws from onConnect/onRequestStart: the error is the caller's, as with
+      // undici, and the request's hold on the process must not outlive it.
+      request.abandon();
+      throw error;
+    }
     // The pool queues; callers never need to wait for a 'drain' event.
     return true;
   }
@@ -66,6 +79,10 @@ export class Http2PoolDispatcher extends Dispatcher implements RequestOwner {
       if (known === wanted) return node.id;
     }
     return undefined;
+  }
+
+  refusedOrigin(origin: string | URL): Error {
+    return foreignOriginError(origin, this.pool.nodes);
   }
 
   override close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption as invalid } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption as invalid, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import type { Client } from 'undici';
 
 /**
@@ -82,6 +82,13 @@ export interface Http2PoolOptions extends Omit<PoolOptions<Client, Http2Node>, '
   retryOnSessionLoss?: boolean;
   /** Further undici Client options, passed through. Default none. */
   client?: Http2ClientTuning;
+  /**
+   * Send a request whose `origin` is no node's to a node the balancer picks (its `:authority`
+   * becomes that node's). Default false: such a request fails `PoolError('INVALID_OPTIONS')`
+   * naming `origin`, so a pool installed with `setGlobalDispatcher` never carries a request (and
+   * its headers, cookies, tokens) meant for another host to one of its own nodes.
+   */
+  anyOrigin?: boolean;
 }
 
 export interface ResolvedHttp2Options {
@@ -90,6 +97,7 @@ export interface ResolvedHttp2Options {
   pingIntervalMs: number;
   ping: boolean | Http2PingFunction;
   retryOnSessionLoss: boolean;
+  anyOrigin: boolean;
   connect: Http2ConnectOptions | undefined;
   client: Http2ClientTuning | undefined;
   maxLeasesPerConnection: number;
@@ -105,7 +113,37 @@ const transportKeys = [
   'ping',
   'retryOnSessionLoss',
   'client',
+  'anyOrigin',
 ] as const;
+
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
+/** Every top-level name `createHttp2Pool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>(['nodes', ...transportKeys, ...CORE_OPTION_NAMES]);
+
+/** The undici Client options `client` passes through (the keys of {@link Http2ClientTuning}). */
+const CLIENT_TUNING: Record<keyof Http2ClientTuning, true> = {
+  maxHeaderSize: true, maxResponseSize: true, initialWindowSize: true, connectionWindowSize: true,
+  localAddress: true, strictContentLength: true, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: true,
+};
+const CLIENT_TUNING_NAMES = new Set(Object.keys(CLIENT_TUNING));
+
+/**
+ * The names `connect` may use: the `Record` keeps them in step with {@link Http2ConnectOptions}
+ * (tls.connect's, minus the ones the pool sets), plus undici's connector's `maxCachedSessions`.
+ * A misspelled name (`rejectUnauthorised`, `serverName`) is refused instead of ignored.
+ */
+const CONNECT: Record<keyof Http2ConnectOptions, true> = {
+  checkServerIdentity: true, servername: true, session: true, minDHSize: true, lookup: true, timeout: true,
+  pskCallback: true, ALPNCallback: true, allowPartialTrustChain: true, ca: true, cert: true, sigalgs: true,
+  ciphers: true, clientCertEngine: true, crl: true, dhparam: true, ecdhCurve: true, honorCipherOrder: true, key: true,
+  privateKeyEngine: true, privateKeyIdentifier: true, maxVersion: true, minVersion: true, passphrase: true, pfx: true,
+  secureOptions: true, secureProtocol: true, sessionIdContext: true, ticketKeys: true, sessionTimeout: true,
+  secureContext: true, enableTrace: true, requestCert: true, SNICallback: true, rejectUnauthorized: true,
+  keepAlive: true, keepAliveInitialDelay: true,
+};
+const CONNECT_NAMES = new Set([...Object.keys(CONNECT), 'maxCachedSessions']);
 
 export const DEFAULT_STREAMS_PER_SESSION = 100;
 
@@ -120,12 +158,14 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
   if (options === null || typeof options !== 'object') {
     throw invalid('options', options, 'must be an object');
   }
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
     throw invalid('nodes', Array.isArray(options.nodes) ? [] : typeof options.nodes, 'must be a non-empty array of { id, origin }');
   }
   options.nodes.forEach((node, index) => checkNode(node, `nodes[${index}]`));
   checkConnect('connect', options.connect);
   checkObject('client', options.client);
+  if (options.client !== undefined) rejectUnknownOptions(options.client, CLIENT_TUNING_NAMES, 'client.');
   const headersTimeoutMs = checkInteger('headersTimeoutMs', options.headersTimeoutMs, 30_000, 0);
   const bodyTimeoutMs = checkInteger('bodyTimeoutMs', options.bodyTimeoutMs, 30_000, 0);
   const pingIntervalMs = checkInteger('pingIntervalMs', options.pingIntervalMs, 60_000, 0);
@@ -137,6 +177,8 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
   if (typeof retryOnSessionLoss !== 'boolean') {
     throw invalid('retryOnSessionLoss', retryOnSessionLoss, 'must be a boolean');
   }
+  const anyOrigin = options.anyOrigin ?? false;
+  if (typeof anyOrigin !== 'boolean') throw invalid('anyOrigin', anyOrigin, 'must be a boolean');
   if (options.sessionsPerNode !== undefined) {
     checkInteger('sessionsPerNode', options.sessionsPerNode, 0, 1);
     if (options.maxPerNode !== undefined && options.maxPerNode !== options.sessionsPerNode) {
@@ -161,6 +203,7 @@ export function resolveHttp2Options(options: Http2PoolOptions): {
       pingIntervalMs,
       ping,
       retryOnSessionLoss,
+      anyOrigin,
       connect: options.connect,
       client: options.client,
       // Core rejects a bad value in createPool; until then keep undici's constructor happy.
@@ -209,6 +252,7 @@ function checkConnect(name: string, value: unknown): void {
   if (forbidden !== undefined) {
     throw invalid(`${name}.${forbidden}`, '(set)', 'is set by the pool from the node origin; remove it');
   }
+  rejectUnknownOptions(value as object, CONNECT_NAMES, `${name}.`);
 }
 
 function checkObject(name: string, value: unknown): void {
@@ -226,7 +270,7 @@ function checkInteger(name: string, value: unknown, fallback: number, min: numbe
   return value;
 }
 
-function redactOrigin(origin: string): string {
+export function redactOrigin(origin: string): string {
   return origin.replace(/\/\/[^@/]*@/, '//***@');
 }
 

@@ -1,4 +1,4 @@
-import type { AcquireOptions, Lease, Pool } from '@pool/core';
+import { checkCallTimeout, holdProcess, type AcquireOptions, type Lease, type Pool } from '@pool/core';
 import { errors, type Client, type Dispatcher } from 'undici';
 import { sessionStateOf } from './factory.js';
 import type { Http2Node } from './options.js';
@@ -22,6 +22,10 @@ export interface Http2RequestRouting {
 export interface RequestOwner {
   readonly pool: Pool<Client, Http2Node>;
   readonly retryOnSessionLoss: boolean;
+  /** Whether a request for an origin no node serves goes to a node anyway (else it is refused). */
+  readonly anyOrigin: boolean;
+  /** The error refusing a request for `origin`, which no node serves. */
+  refusedOrigin(origin: string | URL): Error;
   /** The id of the node whose origin is `origin`, if any. */
   nodeForOrigin(origin: string | URL | undefined): string | undefined;
   /** A node whose circuit is closed and that is not one of `lost`, if any. */
@@ -67,8 +71,26 @@ const MAX_RETRIES = 2;
 export abstract class PooledRequest {
   protected isAborted = false;
   protected abortReason: Error | null = null;
-  /** A terminal callback (end or error) went to the caller. */
-  protected isDone = false;
+  /**
+   * Keeps the process alive until the request settles (DESIGN "Process lifetime"): undici unrefs
+   * a session with no open stream, and the pool's timers are unref'd, so a request waiting for a
+   * slot or a session would otherwise let a plain script exit with "unsettled top-level await".
+   */
+  #releaseHold: (() => void) | undefined = holdProcess();
+  #isDone = false;
+
+  /** A terminal callback (end, error or upgrade) went to the caller. */
+  protected get isDone(): boolean {
+    return this.#isDone;
+  }
+
+  protected set isDone(done: boolean) {
+    if (!done || this.#isDone) return;
+    this.#isDone = true;
+    const release = this.#releaseHold;
+    this.#releaseHold = undefined;
+    release?.();
+  }
   /** Final response headers went to the caller: from then on, no retry. */
   protected hasResponse = false;
   #attempts = 0;
@@ -84,6 +106,11 @@ export abstract class PooledRequest {
 
   /** Gives the caller its abort hook, then starts the first attempt. */
   abstract start(): void;
+
+  /** The caller's handler threw before the request started: nothing will settle it, so let go. */
+  abandon(): void {
+    this.isDone = true;
+  }
 
   /** Aborts the attempt in flight on its session; undici answers with an error callback. */
   protected abstract abortAttempt(reason: Error): void;
@@ -108,10 +135,23 @@ export abstract class PooledRequest {
       this.fail(this.abortReason ?? new errors.RequestAbortedError());
       return;
     }
+    if (this.#attempts === 0 && this.options.acquireTimeoutMs !== undefined) {
+      try {
+        checkCallTimeout('acquireTimeoutMs', this.options.acquireTimeoutMs);
+      } catch (error) {
+        this.fail(error as Error);
+        return;
+      }
+    }
     this.#attempts += 1;
     const ticket = this.owner.takeAcquireTicket();
     this.#acquireTicket = ticket;
     const acquireOptions = this.#acquireOptions(ticket);
+    if (acquireOptions === undefined) {
+      this.#recycleAcquireTicket();
+      this.fail(this.owner.refusedOrigin(this.options.origin as string | URL));
+      return;
+    }
     // A free stream slot is taken and the request dispatched in this same call, as undici's Pool
     // does: deferring the dispatch by even one promise reaction (acquire's) measurably raised p50
     // and p99 at 200 concurrent streams (see the README's benchmark section).
@@ -210,9 +250,11 @@ export abstract class PooledRequest {
     return { ...options, idempotent: true };
   }
 
-  #acquireOptions(ticket: AcquireTicket): AcquireOptions {
+  /** Where the attempt goes; undefined refuses it: its `origin` is no node's and the pool serves only its own. */
+  #acquireOptions(ticket: AcquireTicket): AcquireOptions | undefined {
     const { node, affinityKey, partition, priority, acquireTimeoutMs, origin } = this.options;
     let nodeId = node ?? this.owner.nodeForOrigin(origin);
+    if (nodeId === undefined && node === undefined && origin !== undefined && !this.owner.anyOrigin) return undefined;
     // A retry the caller did not route goes to another node while one is healthy: the server
     // that sent GOAWAY on one session is sending it on its others too.
     if (nodeId === undefined && affinityKey === undefined && this.#lostNodes !== undefined) {

@@ -3,10 +3,20 @@ import pg from 'pg';
 import type { PgNode } from './options.js';
 import { redactError } from './redact.js';
 
-/** Hooks the pg.Pool facade uses to emit pg-pool's events with the client. */
+/** Hooks the pg.Pool facade uses to count clients as pg-pool does and emit its events. */
 export interface PgFactoryHooks {
-  onConnect?(client: pg.Client): void;
+  /** Builds the client (the facade's custom `Client` option). Default: `new pg.Client(config)`. */
+  newClient?(config: pg.ClientConfig): pg.Client;
+  /** A client was constructed and is connecting. */
+  onCreate?(client: pg.Client): void;
+  /** That connect failed or was aborted: the client is gone. */
+  onCreateFailed?(client: pg.Client): void;
+  /** Connected; a rejection (pg's `onConnect` hook) ends the client and fails the create with it. */
+  onConnect?(client: pg.Client): void | Promise<void>;
+  /** The pool starts destroying the client (before it is ended). */
   onRemove?(client: pg.Client): void;
+  /** The client has been ended. */
+  onRemoved?(client: pg.Client): void;
   onClientError?(error: Error, client: pg.Client): void;
 }
 
@@ -40,7 +50,15 @@ export function transactionStatus(client: pg.Client): TransactionStatus {
 export function isBrokenClient(client: pg.Client): boolean {
   const state = stateOf(client);
   if (state?.isBroken) return true;
-  return (client as unknown as { _queryable?: boolean })._queryable === false;
+  const { _queryable: isQueryable, connection } = client as unknown as {
+    _queryable?: boolean;
+    connection?: { stream?: { destroyed?: boolean; writableEnded?: boolean } };
+  };
+  if (isQueryable === false) return true;
+  // Our side of the socket already closed (ended or destroyed): pg learns of it only when the
+  // server's FIN arrives, but nothing written now would be sent.
+  const stream = connection?.stream;
+  return stream !== undefined && (stream.destroyed === true || stream.writableEnded === true);
 }
 
 /**
@@ -96,7 +114,8 @@ export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.C
     async create(node, ctx) {
       const clientConfig = clientConfigs.get(node.id);
       if (!clientConfig) throw new Error(`no connection settings for node '${node.id}'`);
-      const client = new pg.Client(clientConfig);
+      const client = hooks.newClient ? hooks.newClient(clientConfig) : new pg.Client(clientConfig);
+      hooks.onCreate?.(client);
       const state: ConnectionState = { isBroken: false, isClosing: false };
       (client as TrackedClient)[STATE] = state;
       // Always listen: an 'error' on an idle client (backend terminated, server restart) must never
@@ -113,23 +132,27 @@ export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.C
         state.isBroken = true;
         if (!state.isClosing) ctx.invalidate(new Error('the server closed the connection'));
       });
-      const onAbort = () => destroySocket(client);
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        await client.connect();
-      } catch (error) {
+      let isGone = false;
+      const fail = () => {
         state.isClosing = true;
         destroySocket(client);
+        if (!isGone) hooks.onCreateFailed?.(client);
+        isGone = true;
+      };
+      ctx.signal.addEventListener('abort', fail, { once: true });
+      try {
+        // The callback form: a custom Client (the facade's option) may have no promise form.
+        await new Promise<void>((resolve, reject) => {
+          client.connect((error?: Error) => (error ? reject(error) : resolve()));
+        });
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        await hooks.onConnect?.(client);
+      } catch (error) {
+        fail();
         throw redactError(error, secrets);
       } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
+        ctx.signal.removeEventListener('abort', fail);
       }
-      if (ctx.signal.aborted) {
-        state.isClosing = true;
-        destroySocket(client);
-        throw redactError(ctx.signal.reason, secrets);
-      }
-      hooks.onConnect?.(client);
       return client;
     },
 
@@ -139,12 +162,20 @@ export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.C
       hooks.onRemove?.(client);
       if (isBrokenClient(client)) {
         destroySocket(client);
+        hooks.onRemoved?.(client);
         return;
       }
       // A polite Terminate message; if the server does not answer quickly, cut the socket.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        client.end().catch(() => undefined),
+        // The callback form, for custom Clients too; pg calls it once the socket closed.
+        new Promise<void>((resolve) => {
+          try {
+            client.end(() => resolve());
+          } catch {
+            resolve();
+          }
+        }),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, 1_000);
           timer.unref();
@@ -152,6 +183,7 @@ export function createPgFactory(config: PgFactoryConfig): ConnectionFactory<pg.C
       ]);
       clearTimeout(timer);
       destroySocket(client);
+      hooks.onRemoved?.(client);
     },
 
     async validate(client, ctx) {

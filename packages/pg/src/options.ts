@@ -1,5 +1,6 @@
-import { PoolError, type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
+import { POOL_OPTION_NAMES, PoolError, type PoolNode, type PoolOptions, invalidOption, rejectUnknownOptions } from '@pool/core';
 import pg from 'pg';
+import { resolvePgBouncer, type PgBouncerOption, type ResolvedPgBouncer } from './pgbouncer.js';
 import { collectSecrets } from './redact.js';
 
 /** Which kind of server a node is: writes go to primaries; read-only work prefers replicas. */
@@ -43,8 +44,14 @@ export type PgClientExtras = Omit<
   'connectionString' | 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'statement_timeout' | 'application_name'
 >;
 
+/**
+ * Pool options. pg.Client settings (`types`, `lock_timeout`, `connectionTimeoutMillis`, ...) may be
+ * given at top level as `new pg.Pool()` takes them, or in `client`; either way they go to every
+ * pg.Client as is. Names neither pg nor the pool knows are refused (`INVALID_OPTIONS`).
+ */
 export interface PgPoolOptions
   extends PgConnectionOptions,
+    PgClientExtras,
     Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'> {
   /** Several servers; each needs a unique `id`. Default: one node `{ id: 'default', role: 'primary' }`. */
   nodes?: PgNodeOptions[];
@@ -52,7 +59,7 @@ export interface PgPoolOptions
   statementTimeoutMs?: number;
   /**
    * Client-side deadline for `pool.query`: when it passes, a cancel request goes to the server and
-   * the query rejects `ABORTED`. Default 0 = none. Per call: `query(..., { timeoutMs })`.
+   * the query rejects `ABORTED`. Default 0 = none. Per call: `query(..., { queryTimeoutMs })`.
    */
   queryTimeoutMs?: number;
   /**
@@ -75,6 +82,12 @@ export interface PgPoolOptions
   keepAlive?: boolean;
   /** Any other pg.Client setting (`types`, `binary`, `lock_timeout`, ...), passed through. */
   client?: PgClientExtras;
+  /**
+   * The servers are PgBouncer in transaction mode: refuses what cannot work there (`'discard'`
+   * reset, settings pg sends at startup such as `statementTimeoutMs`, named prepared statements
+   * unless `preparedStatements`). Default: unset (PostgreSQL, or PgBouncer in session mode).
+   */
+  pgbouncer?: PgBouncerOption;
 }
 
 export interface ResolvedPgOptions {
@@ -85,13 +98,38 @@ export interface ResolvedPgOptions {
   cancelTimeoutMs: number;
   resetOnRelease: 'rollback' | 'discard';
   resetTimeoutMs: number;
+  pgbouncer: ResolvedPgBouncer | undefined;
   poolOptions: Omit<PoolOptions<pg.Client, PgNode>, 'factory' | 'nodes'>;
 }
 
 const TRANSPORT_KEYS = [
   'nodes', 'connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'statementTimeoutMs',
   'queryTimeoutMs', 'cancelTimeoutMs', 'resetOnRelease', 'resetTimeoutMs', 'applicationName', 'keepAlive', 'client',
+  'pgbouncer',
 ] as const;
+
+/** Every option `@pool/core`'s createPool takes, bar factory and nodes (which this package builds). */
+const CORE_OPTIONS: ReadonlySet<string> = new Set(POOL_OPTION_NAMES.filter((name) => name !== 'factory' && name !== 'nodes'));
+
+/**
+ * pg.Client's documented settings (node-postgres `new Client(config)`, pg 8.23). Given at top level
+ * they go to every client, as pg.Pool does with them.
+ */
+export const PG_CLIENT_SETTINGS: ReadonlySet<string> = new Set([
+  'user', 'password', 'host', 'port', 'database', 'connectionString', 'ssl', 'sslnegotiation', 'types',
+  'statement_timeout', 'query_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'application_name',
+  'fallback_application_name', 'connectionTimeoutMillis', 'keepAlive', 'keepAliveInitialDelayMillis', 'stream',
+  'options', 'client_encoding', 'binary', 'replication', 'enableChannelBinding', 'Promise',
+]);
+
+const TRANSPORT_NAMES: ReadonlySet<string> = new Set(TRANSPORT_KEYS);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([...TRANSPORT_KEYS, ...CORE_OPTIONS, ...PG_CLIENT_SETTINGS]);
+
+/** The same setting under this pool's name and under pg's: giving both is ambiguous. */
+const SAME_SETTING: readonly (readonly [ownName: string, pgName: string])[] = [
+  ['statementTimeoutMs', 'statement_timeout'],
+  ['applicationName', 'application_name'],
+];
 
 /** Core's message shape (`Invalid option X: got V, must be R`), the value described without secrets. */
 export function invalid(option: string, value: unknown, rule: string): PoolError {
@@ -117,6 +155,13 @@ function checkMs(name: string, value: number | undefined, fallback: number): num
 /** Validates the transport options and builds one pg.Client config per node. Secrets stay out of messages. */
 export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
   if (options === null || typeof options !== 'object') throw invalid('options', options, 'an object');
+  rejectUnknownOptions(options, KNOWN_OPTIONS);
+  for (const [ownName, pgName] of SAME_SETTING) {
+    const record = options as Record<string, unknown>;
+    if (record[ownName] !== undefined && record[pgName] !== undefined) {
+      throw invalid(pgName, record[pgName], `left unset when ${ownName} is given (they are the same setting)`);
+    }
+  }
   const statementTimeoutMs = checkMs('statementTimeoutMs', options.statementTimeoutMs, 0);
   const queryTimeoutMs = checkMs('queryTimeoutMs', options.queryTimeoutMs, 0);
   const cancelTimeoutMs = checkMs('cancelTimeoutMs', options.cancelTimeoutMs, 5_000);
@@ -143,12 +188,15 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     throw invalid('nodes', nodeOptions, 'a non-empty array of { id, role?, host?/port?/connectionString? }');
   }
 
+  const topLevel = topLevelClientSettings(options);
   const base: pg.ClientConfig = {
+    ...topLevel,
     ...options.client,
     keepAlive: options.keepAlive ?? true,
-    application_name: options.applicationName ?? '@pool/pg',
+    application_name: options.applicationName ?? (topLevel['application_name'] as string | undefined) ?? '@pool/pg',
   };
   if (statementTimeoutMs > 0) base.statement_timeout = statementTimeoutMs;
+  const pgbouncer = resolvePgBouncer(options.pgbouncer, options as Record<string, unknown>, base);
 
   const nodes: PgNode[] = [];
   const clientConfigs = new Map<string, pg.ClientConfig>();
@@ -164,8 +212,8 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     throw invalid('nodes', `${nodes.length} replica(s)`, "a list with at least one node of role 'primary'");
   }
 
-  const poolOptions: Record<string, unknown> = { ...options };
-  for (const key of TRANSPORT_KEYS) delete poolOptions[key];
+  const poolOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (CORE_OPTIONS.has(key)) poolOptions[key] = value;
   poolOptions['name'] ??= nodes.find((node) => node.role === 'primary')?.database || undefined;
   return {
     nodes,
@@ -175,8 +223,18 @@ export function resolvePgOptions(options: PgPoolOptions): ResolvedPgOptions {
     cancelTimeoutMs,
     resetOnRelease,
     resetTimeoutMs,
+    pgbouncer,
     poolOptions: poolOptions as ResolvedPgOptions['poolOptions'],
   };
+}
+
+/** The pg.Client settings given at top level (not the connection fields, which nodes may override). */
+function topLevelClientSettings(options: PgPoolOptions): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && PG_CLIENT_SETTINGS.has(key) && !TRANSPORT_NAMES.has(key)) settings[key] = value;
+  }
+  return settings;
 }
 
 /** Builds the client config and the public (secret-free) node for one node entry. */

@@ -1,10 +1,13 @@
-import { acquireOptionsOf, createPool, isPoolError, type AcquireOptions, type Lease, type Pool } from '@pool/core';
+import {
+  acquireOptionsOf, checkCallTimeout, createPool, holdProcess, holdWhile, isPoolError, type AcquireOptions, type Lease, type Pool, type PoolError,
+} from '@pool/core';
 import type pg from 'pg';
 import { createPgFactory, explainUnsent, isBrokenClient, noteError, type PgFactoryHooks } from './factory.js';
 import { invalid, resolveNode, resolvePgOptions, type PgNode, type PgNodeOptions, type PgPoolOptions } from './options.js';
 import { acquireAndQuery, acquireQueryable, MAX_BROKEN_ON_ARRIVAL, runQuery, type QueryRunContext } from './query.js';
 import { createSessionReset, PgLease } from './reset.js';
 import { collectSecrets, redactError } from './redact.js';
+import { checkStatementName } from './pgbouncer.js';
 import { NodeRouter } from './routing.js';
 import { beginStatement, BROKEN_BEFORE_WORK, runTransaction, type PgTransactionOptions } from './transaction.js';
 
@@ -24,8 +27,14 @@ export interface PgAcquireOptions {
   readOnly?: boolean;
 }
 
+/** Options of `acquire()` and `use()`: the acquire options, and core's `timeoutMs`. */
+export interface PgLeaseOptions extends PgAcquireOptions {
+  /** How long to wait for a connection (`@pool/core`'s name); wins over `acquireTimeoutMs`. */
+  timeoutMs?: number;
+}
+
 export interface PgQueryOptions extends PgAcquireOptions {
-  /** Overrides the pool's `queryTimeoutMs` for this call; 0 = none. */
+  /** Overrides the pool's `queryTimeoutMs` for this call; 0 or `Infinity` = none. */
   queryTimeoutMs?: number;
 }
 
@@ -45,14 +54,28 @@ export interface PgPool extends Omit<Pool<pg.Client, PgNode>, 'acquire' | 'use' 
    */
   transaction<T>(fn: (client: pg.Client) => Promise<T> | T, options?: PgTransactionOptions): Promise<T>;
   /** A lease on one client, for full control. Release it (or `await using`). */
-  acquire(options?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>>;
-  use<R>(fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R, options?: PgAcquireOptions): Promise<R>;
+  acquire(options?: PgLeaseOptions): Promise<Lease<pg.Client, PgNode>>;
+  use<R>(fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R, options?: PgLeaseOptions): Promise<R>;
   /** Adds a server at run time; the same fields as an entry of `nodes`. */
   addNode(node: PgNodeOptions): void;
 }
 
-export function toAcquireOptions(options: PgAcquireOptions | undefined): AcquireOptions | undefined {
-  return options === undefined ? undefined : acquireOptionsOf(options);
+/**
+ * Core's acquire options for a call, its timeouts checked first (NaN, strings and negatives are
+ * `INVALID_OPTIONS` naming the option). `timeoutMs` is only for acquire() and use(): `query` and
+ * `transaction` refuse it, since there it would read as a bound on the whole call.
+ */
+export function toAcquireOptions(options: PgLeaseOptions, allowTimeoutMs: boolean): AcquireOptions {
+  checkCallTimeout('acquireTimeoutMs', options.acquireTimeoutMs);
+  const acquire = acquireOptionsOf(options);
+  if (options.timeoutMs !== undefined) {
+    if (!allowTimeoutMs) {
+      throw invalid('timeoutMs', options.timeoutMs, 'unset here: acquireTimeoutMs bounds the wait for a connection, queryTimeoutMs the statement');
+    }
+    const timeoutMs = checkCallTimeout('timeoutMs', options.timeoutMs);
+    if (timeoutMs !== undefined) acquire.timeoutMs = timeoutMs;
+  }
+  return acquire;
 }
 
 /**
@@ -68,6 +91,8 @@ export interface PgPoolInternals {
   pool: PgPool;
   /** A core lease, to be ended through runLeaseQuery. */
   acquireRaw(): Promise<Lease<pg.Client, PgNode>>;
+  /** Core's acquire as is (one promise): the caller checks for a client broken on arrival. */
+  acquireCore(): Promise<Lease<pg.Client, PgNode>>;
   runLeaseQuery(
     lease: Lease<pg.Client, PgNode>,
     text: string | pg.QueryConfig,
@@ -108,61 +133,59 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
   // A removed node's settings go with it, so its id may be added again later.
   pool.on('nodeRemoved', ({ node }) => clientConfigs.delete(node));
   const defaultQueryTimeoutMs = resolved.queryTimeoutMs;
+  const bouncer = resolved.pgbouncer;
   const baseClientConfig = clientConfigs.values().next().value as pg.ClientConfig;
 
   // Core's lease, ended by this package's own paths (endLease / releaseLease). Acquire errors need no
   // scrubbing: core builds them from factory errors, which create() scrubbed.
-  const acquireRaw = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> =>
+  const acquireRaw = (acquireOptions?: PgLeaseOptions, allowTimeoutMs = false): Promise<Lease<pg.Client, PgNode>> =>
     acquireQueryable(() =>
       acquireOptions === undefined
         ? router.acquire(undefined, false)
-        : router.acquire(toAcquireOptions(acquireOptions), acquireOptions.readOnly === true));
+        : router.acquire(toAcquireOptions(acquireOptions, allowTimeoutMs), acquireOptions.readOnly === true));
   // The lease users hold: its release() resets the session first.
-  const acquire = (acquireOptions?: PgAcquireOptions): Promise<Lease<pg.Client, PgNode>> => acquireRaw(acquireOptions).then(wrap);
+  const acquireWrapped = (acquireOptions?: PgLeaseOptions, allowTimeoutMs = false): Promise<Lease<pg.Client, PgNode>> =>
+    acquireRaw(acquireOptions, allowTimeoutMs).then(wrap);
   const plainAcquire = () => router.acquire(undefined, false);
 
+  // Every call the user awaits holds the process open until it settles (DESIGN "Process lifetime"):
+  // core holds while an acquire waits; these hold across the work on the connection too.
   const extensions = {
-    acquire,
+    acquire: (acquireOptions?: PgLeaseOptions) => holdWhile(acquireWrapped(acquireOptions, true)),
     query<R extends pg.QueryResultRow = pg.QueryResultRow>(
       text: string | pg.QueryConfig,
       values?: PgQueryValues,
       queryOptions?: PgQueryOptions,
     ): Promise<pg.QueryResult<R>> {
+      const misuse = queryMisuse(text, values, queryOptions);
+      if (misuse !== undefined) return Promise.reject(misuse);
       // Not async: the hot path returns its one promise directly, without an extra adoption.
-      const result =
-        queryOptions === undefined && defaultQueryTimeoutMs === 0
-          ? acquireAndQuery(plainAcquire, text, values, context)
-          : acquireRaw(queryOptions).then((lease) =>
-              runQuery(lease, text, values, context, queryOptions?.signal, queryOptions?.queryTimeoutMs ?? defaultQueryTimeoutMs),
-            );
+      if (bouncer !== undefined) {
+        try {
+          checkStatementName(text, bouncer);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      if (queryOptions === undefined && defaultQueryTimeoutMs === 0) {
+        return acquireAndQuery(plainAcquire, text, values, context) as Promise<pg.QueryResult<R>>;
+      }
+      let timeoutMs: number;
+      try {
+        timeoutMs = checkCallTimeout('queryTimeoutMs', queryOptions?.queryTimeoutMs) ?? defaultQueryTimeoutMs;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const release = holdProcess();
+      const result = acquireRaw(queryOptions).then((lease) => runQuery(lease, text, values, context, queryOptions?.signal, timeoutMs));
+      result.then(release, release);
       return result as Promise<pg.QueryResult<R>>;
     },
-    async transaction<T>(fn: (client: pg.Client) => Promise<T> | T, transactionOptions?: PgTransactionOptions): Promise<T> {
-      const begin = beginStatement(transactionOptions);
-      for (let attempt = 0; ; attempt++) {
-        const lease = await acquire(transactionOptions);
-        const result = await runTransaction(lease, fn, begin, secrets, attempt < MAX_BROKEN_ON_ARRIVAL);
-        if (result !== BROKEN_BEFORE_WORK) return result;
-      }
+    transaction<T>(fn: (client: pg.Client) => Promise<T> | T, transactionOptions?: PgTransactionOptions): Promise<T> {
+      return holdWhile(transact(fn, transactionOptions));
     },
-    async use<R>(
-      fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R,
-      useOptions?: PgAcquireOptions,
-    ): Promise<R> {
-      const lease = await acquire(useOptions);
-      let result: R;
-      try {
-        result = await fn(lease.connection, lease);
-      } catch (error) {
-        const ending = noteError(lease.connection, error) ? lease.destroy(error) : lease.release();
-        // fn may have ended the lease itself: nothing more to do then.
-        await ending.catch(() => undefined);
-        throw redactError(explainUnsent(lease.connection, error), secrets);
-      }
-      await (isBrokenClient(lease.connection) ? lease.destroy() : lease.release()).catch((error: unknown) => {
-        if (!isPoolError(error, 'LEASE_RELEASED')) throw error;
-      });
-      return result;
+    use<R>(fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R, useOptions?: PgLeaseOptions): Promise<R> {
+      return holdWhile(useLease(fn, useOptions));
     },
     addNode(nodeOptions: PgNodeOptions): void {
       const { node, config } = resolveNode(nodeOptions, options, stripConnection(baseClientConfig), '');
@@ -174,12 +197,62 @@ export function createPgPoolInternal(options: PgPoolOptions, hooks: PgFactoryHoo
       router.add(node);
     },
   };
+
+  async function transact<T>(fn: (client: pg.Client) => Promise<T> | T, transactionOptions?: PgTransactionOptions): Promise<T> {
+    const begin = beginStatement(transactionOptions);
+    for (let attempt = 0; ; attempt++) {
+      const lease = await acquireWrapped(transactionOptions);
+      const result = await runTransaction(lease, fn, begin, secrets, attempt < MAX_BROKEN_ON_ARRIVAL);
+      if (result !== BROKEN_BEFORE_WORK) return result;
+    }
+  }
+
+  async function useLease<R>(
+    fn: (client: pg.Client, lease: Lease<pg.Client, PgNode>) => Promise<R> | R,
+    useOptions?: PgLeaseOptions,
+  ): Promise<R> {
+    const lease = await acquireWrapped(useOptions, true);
+    let result: R;
+    try {
+      result = await fn(lease.connection, lease);
+    } catch (error) {
+      const ending = noteError(lease.connection, error) ? lease.destroy(error) : lease.release();
+      // fn may have ended the lease itself: nothing more to do then.
+      await ending.catch(() => undefined);
+      throw redactError(explainUnsent(lease.connection, error), secrets);
+    }
+    await (isBrokenClient(lease.connection) ? lease.destroy() : lease.release()).catch((error: unknown) => {
+      if (!isPoolError(error, 'LEASE_RELEASED')) throw error;
+    });
+    return result;
+  }
+
   return {
     pool: Object.assign(pool, extensions) as unknown as PgPool,
     acquireRaw: () => acquireQueryable(plainAcquire),
+    acquireCore: plainAcquire,
     runLeaseQuery: (lease, text, values, timeoutMs) => runQuery(lease, text, values, context, undefined, timeoutMs),
     queryTimeoutMs: defaultQueryTimeoutMs,
   };
+}
+
+/**
+ * pg.Client's other call shapes, refused at once instead of never settling: a callback (this query
+ * returns a promise) and a submittable (pg-cursor, pg-query-stream: it streams on one client for as
+ * long as the caller reads, so it needs a client of its own).
+ */
+function queryMisuse(text: unknown, values: unknown, options: unknown): PoolError | undefined {
+  if (typeof values === 'function' || typeof options === 'function') {
+    return invalid('values', values, 'an array of parameters: pool.query returns a promise and takes no callback');
+  }
+  if (text !== null && typeof text === 'object' && typeof (text as { submit?: unknown }).submit === 'function') {
+    return invalid(
+      'text',
+      'a submittable',
+      'SQL text or a query config; a cursor or stream (pg-cursor, pg-query-stream) needs its own client: pool.use((client) => ...) or the pg.Pool facade',
+    );
+  }
+  return undefined;
 }
 
 function stripConnection(config: pg.ClientConfig): pg.ClientConfig {

@@ -1,4 +1,4 @@
-import { PoolError, type Lease } from '@pool/core';
+import { holdProcess, PoolError, type Lease } from '@pool/core';
 import type pg from 'pg';
 import { sendCancelRequest } from './cancel.js';
 import { destroySocket, isBrokenClient, noteError, transactionStatus } from './factory.js';
@@ -16,6 +16,8 @@ export interface QueryRunContext {
 }
 
 const SQLSTATE_QUERY_CANCELED = '57014';
+/** setTimeout's largest delay; a longer query timeout is none at all (as Infinity is). */
+const MAX_TIMER_MS = 2_147_483_647;
 const CANCEL_SEND_TIMEOUT_MS = 10_000;
 
 type CallbackQuery = (
@@ -53,7 +55,8 @@ export function endLease(lease: Lease<pg.Client, PgNode>, context: QueryRunConte
 
 /**
  * The common case in one promise: acquire, run with pg's callback form, hand the connection back
- * before the caller's continuation runs (so the next waiter gets it first, as pg.Pool does).
+ * before the caller's continuation runs (so the next waiter gets it first, as pg.Pool does). The
+ * process is held open from the call until it settles (DESIGN "Process lifetime").
  */
 export function acquireAndQuery(
   acquire: () => Promise<Lease<pg.Client, PgNode>>,
@@ -62,7 +65,16 @@ export function acquireAndQuery(
   context: QueryRunContext,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    withQueryableLease(acquire, (lease) => queryAndEndLease(lease, text, values, context, resolve, reject), reject, 0);
+    const release = holdProcess();
+    withQueryableLease(
+      acquire,
+      (lease) => queryAndEndLease(lease, text, values, context, resolve, reject, release),
+      (error) => {
+        release();
+        reject(error);
+      },
+      0,
+    );
   });
 }
 
@@ -99,7 +111,7 @@ export function acquireQueryable(acquire: () => Promise<Lease<pg.Client, PgNode>
 
 /**
  * pg's callback form: no promise pair inside pg, and a string text skips pg's config cloning.
- * The lease ends before `resolve` or `reject` is called.
+ * The lease ends, then `settled` (a process hold's release) runs, before `resolve` or `reject`.
  */
 function queryAndEndLease(
   lease: Lease<pg.Client, PgNode>,
@@ -108,8 +120,10 @@ function queryAndEndLease(
   context: QueryRunContext,
   resolve: (result: pg.QueryResult) => void,
   reject: (error: unknown) => void,
+  settled?: () => void,
 ): void {
   (lease.connection.query as CallbackQuery).call(lease.connection, text, values, (error, result) => {
+    settled?.();
     if (error) {
       endLease(lease, context, error);
       reject(redactError(error, context.secrets));
@@ -134,7 +148,8 @@ export function runQuery(
   timeoutMs: number,
 ): Promise<pg.QueryResult> {
   const client = lease.connection;
-  if (signal === undefined && timeoutMs <= 0) {
+  const hasDeadline = timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS;
+  if (signal === undefined && !hasDeadline) {
     return new Promise((resolve, reject) => queryAndEndLease(lease, text, values, context, resolve, reject));
   }
   if (signal?.aborted) {
@@ -159,7 +174,7 @@ export function runQuery(
       signal?.removeEventListener('abort', onAbort);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0) {
+    if (hasDeadline) {
       timer = setTimeout(() => {
         const reason = new DOMException(`query exceeded ${timeoutMs} ms`, 'TimeoutError');
         stop(reason, `query timed out after ${timeoutMs} ms (queryTimeoutMs); a cancel request was sent to the server`);

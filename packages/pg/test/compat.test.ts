@@ -60,7 +60,7 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
   it('release(err) and release(true) destroy the client instead of reusing it', async () => {
     const pool = makePool({ max: 1 });
     const removed: pg.Client[] = [];
-    pool.on('remove', (client: pg.Client) => removed.push(client));
+    pool.on('remove', (client) => removed.push(client as unknown as pg.Client));
     const client = await pool.connect();
     const pid = await pidOf(client);
     client.release(new Error('bad state'));
@@ -97,7 +97,7 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     const pool = makePool({ max: 1 });
     const events: string[] = [];
     for (const name of ['connect', 'acquire', 'release', 'remove'] as const) {
-      pool.on(name, (...args: unknown[]) => {
+      (pool as unknown as NodeJS.EventEmitter).on(name, (...args: unknown[]) => {
         const client = name === 'release' ? args[1] : args[0];
         expect(typeof (client as pg.Client).query).toBe('function');
         events.push(name);
@@ -140,7 +140,7 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     const applicationName = uniqueAppName('compat-error');
     const pool = makePool({ application_name: applicationName, max: 2 });
     const errors: [Error, pg.Client][] = [];
-    pool.on('error', (error: Error, client: pg.Client) => errors.push([error, client]));
+    pool.on('error', (error, client) => errors.push([error, client as unknown as pg.Client]));
     await pool.query('SELECT 1');
     await postgres.admin.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
     await waitFor(() => errors.length > 0 && pool.totalCount === 0, 'the error event and eviction');
@@ -171,18 +171,31 @@ describe('PgPoolCompat (pg.Pool facade)', () => {
     await expect(pool.end()).rejects.toThrow('Called end on pool more than once');
   });
 
-  it('unlike pg-pool, rolls back a transaction left open by a released client', async () => {
-    const pool = makePool({ max: 1 });
-    const client = await pool.connect();
+  it('as pg.Pool, leaves a released session as it was; resetOnRelease rolls back when switched on', async () => {
+    const plain = makePool({ max: 1 });
+    const client = await plain.connect();
     await client.query('BEGIN');
-    await client.query('CREATE TEMP TABLE leftover (id int)');
     client.release();
-    const next = await pool.connect();
+    const same = await plain.connect();
+    expect((await same.query('SELECT now() = statement_timestamp() AS fresh')).rows[0].fresh).toBe(false);
+    await same.query('ROLLBACK');
+    same.release();
+
+    const resetting = makePool({ max: 1, resetOnRelease: 'rollback' });
+    const first = await resetting.connect();
+    await first.query('BEGIN');
+    await first.query('CREATE TEMP TABLE leftover (id int)');
+    first.release();
+    const next = await resetting.connect();
     expect((await next.query("SELECT to_regclass('pg_temp.leftover') AS t")).rows[0].t).toBeNull();
     next.release();
   });
 
-  it('rejects pg-pool options it cannot honour, naming them', () => {
-    expect(() => new Pool({ Client: class {} as never })).toThrow(/Client/);
+  it('refuses option names neither pg nor the pool knows, naming the nearest', () => {
+    expect(() => new Pool({ maxx: 3 } as never)).toThrow(/Unknown option maxx \(did you mean max\?\)/);
+    expect(() => new Pool({ idleTimeoutMilis: 3 } as never)).toThrow(/did you mean idleTimeoutMillis/);
+    expect(() => new Pool({ resetOnReleese: 'rollback' } as never)).toThrow(/did you mean resetOnRelease/);
+    // pg.Client settings are accepted as pg.Pool accepts them.
+    expect(() => new Pool({ lock_timeout: 1000, binary: false, keepAliveInitialDelayMillis: 10 } as never)).not.toThrow();
   });
 });

@@ -27,6 +27,14 @@ export class SshError extends Error {
   readonly code: SshErrorCode;
   /** Id of the node the error happened on. */
   readonly node: string;
+  /**
+   * What a command wrote to stdout before its `exec` failed (TIMEOUT, OUTPUT_TOO_LARGE,
+   * CONNECTION_LOST once its channel was open), decoded as its `encoding` asked. Not enumerable,
+   * so loggers that print an error's fields leave the output out.
+   */
+  declare readonly stdout?: string | Buffer;
+  /** What the command wrote to stderr before it failed; as `stdout`. */
+  declare readonly stderr?: string | Buffer;
 
   constructor(code: SshErrorCode, node: string, message: string, options?: { cause?: unknown }) {
     super(message, options);

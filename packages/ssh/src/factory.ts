@@ -11,6 +11,7 @@ import {
   authFor, DEFAULT_KNOWN_HOSTS_FILE, pinsOf, secretsOf, type ResolvedSshOptions, type SshNode,
 } from './options.js';
 import { SessionCount } from './sessions.js';
+import { HostKeyRefusals } from './host-key-refusals.js';
 
 /** What the pool tracks about one ssh2 `Client`, beside the client itself. */
 export interface ConnectionState {
@@ -64,8 +65,9 @@ export function createSshFactory(ssh: ResolvedSshOptions): ConnectionFactory<Cli
     if (limits === undefined) limitsByNode.set(node.id, limits = { learnedMaxSessions: undefined, provenSessions: 0 });
     return limits;
   };
+  const refusals = new HostKeyRefusals();
   return {
-    create: (node, ctx) => connect(node, ctx, ssh, inlineKnownHosts, limitsOf(node)),
+    create: (node, ctx) => connect(node, ctx, ssh, inlineKnownHosts, limitsOf(node), refusals),
     validate: (client) => isAlive(client, ssh.keepaliveIntervalMs),
     destroy: (client) => disconnect(client),
     isBroken: (_error, client) => !isAlive(client, 0),
@@ -111,7 +113,7 @@ function hostKeyError(node: SshNode, where: string, name: string, policy: HostKe
 }
 
 function connect(node: SshNode, ctx: CreateContext, ssh: ResolvedSshOptions, inline: KnownHostEntry[],
-  limits: ConnectionState['limits']): Promise<Client> {
+  limits: ConnectionState['limits'], refusals: HostKeyRefusals): Promise<Client> {
   const port = node.port ?? 22;
   const where = `node "${node.id}" (${node.host}:${port})`;
   const auth = authFor(node, ssh);
@@ -124,6 +126,9 @@ function connect(node: SshNode, ctx: CreateContext, ssh: ResolvedSshOptions, inl
   const policyReady = ssh.acceptUnknownHostKeys ? Promise.resolve(undefined) : hostKeyPolicy(node, ssh, inline, where);
   return policyReady.then((policy) => new Promise<Client>((resolve, reject) => {
     if (ctx.signal.aborted) return reject(aborted());
+    // A retry of a create whose host key was refused: same key, same known keys, same refusal.
+    const refused = policy === undefined ? undefined : refusals.recent(node.id, policy);
+    if (refused !== undefined) return reject(refused);
     const client = new ssh2.Client();
     const socket = createConnection({ host: node.host, port });
     socket.setNoDelay(true);
@@ -199,8 +204,12 @@ function connect(node: SshNode, ctx: CreateContext, ssh: ResolvedSshOptions, inl
       hostVerifier: (key: Buffer) => {
         if (policy === undefined) return true;
         const verdict = checkHostKey(policy, name, key);
-        if (verdict.accepted) return true;
+        if (verdict.accepted) {
+          refusals.forget(node.id);
+          return true;
+        }
         hostKeyFailure = hostKeyError(node, where, name, policy, verdict);
+        refusals.remember(node.id, policy, hostKeyFailure);
         return false;
       },
     };

@@ -1,6 +1,7 @@
 export { createSshPool, type SshPool } from './pool.js';
 export type { SshAuthOptions, SshConnectOptions, SshNode, SshPoolOptions } from './options.js';
-export type { SshExecOptions, SshExecResult } from './exec.js';
+export type { SshExecEncoding, SshExecOptions, SshExecResult } from './exec.js';
+export type { SshSpawnOptions } from './spawn.js';
 export type { SshSftpOptions } from './sftp.js';
 export { isSshError, SshError, type SshErrorCode } from './errors.js';
 export { fingerprintOf, parseKnownHosts } from './host-keys.js';

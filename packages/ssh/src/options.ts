@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PoolError, type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
+import { PoolError, type PoolNode, type PoolOptions, invalidOption, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
 import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './host-keys.js';
@@ -87,6 +87,18 @@ const TRANSPORT_KEYS = [
   'acceptUnknownHostKeys_INSECURE', 'keepaliveIntervalMs', 'keepaliveCountMax', 'connectOptions',
 ] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
+/** Every top-level name `createSshPool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_OPTION_NAMES]);
+
+/** The ssh2 settings `connectOptions` passes through; the `Record` keeps it in step with ssh2's types. */
+const CONNECT_OPTION_NAMES = new Set(Object.keys({
+  forceIPv4: true, forceIPv6: true, localHostname: true, localUsername: true, tryKeyboard: true, strictVendor: true, agentForward: true,
+  algorithms: true, localAddress: true, localPort: true, timeout: true, ident: true,
+} satisfies Record<keyof SshConnectOptions, true>));
+
 /** Core's message shape, with the value already rendered (secrets never are). */
 function invalid(option: string, shown: string, rule: string): PoolError {
   return invalidOption(option, undefined, rule, shown);
@@ -112,6 +124,7 @@ export function resolveSshOptions(options: SshPoolOptions): {
   if (typeof options !== 'object' || options === null) {
     throw invalid('options', show(options), 'must be an object');
   }
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   const pool: Record<string, unknown> = { ...options };
   for (const key of TRANSPORT_KEYS) delete pool[key];
   const defaults = pickAuth(options);
@@ -150,6 +163,7 @@ export function resolveSshOptions(options: SshPoolOptions): {
       throw invalid(`connectOptions.${key}`, 'a value', 'must not be set: @pool/ssh manages it (use the pool or node option)');
     }
   }
+  rejectUnknownOptions(ssh.connectOptions, CONNECT_OPTION_NAMES, 'connectOptions.');
   if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
     throw invalid('nodes', show(options.nodes), 'must be a non-empty array of { id, host, port?, username?, ... }');
   }

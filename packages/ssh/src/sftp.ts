@@ -6,7 +6,7 @@ import { SshError } from './errors.js';
 export interface SshSftpOptions extends Omit<AcquireOptions, 'timeoutMs'> {
   /**
    * Longest the whole session may take, from asking for the channel to `fn` settling; 0 = no
-   * limit. On expiry the SFTP channel is closed (pending operations fail) and the call rejects
+   * limit (Infinity too). On expiry the SFTP channel is closed (pending operations fail) and the call rejects
    * `SshError('TIMEOUT')`. Default 0.
    */
   timeoutMs?: number;
@@ -30,7 +30,8 @@ export async function sftpOnClient<R>(
   const stopper = new AbortController();
   const onUserAbort = () => stopper.abort(abortedError(signal as AbortSignal, `SFTP session on ${state.where}`));
   signal?.addEventListener('abort', onUserAbort, { once: true });
-  const timer = timeoutMs > 0
+  // Past 2^31 ms (24.8 days, Infinity included) a timer cannot be armed: no limit.
+  const timer = timeoutMs > 0 && timeoutMs < 2 ** 31
     ? setTimeout(() => stopper.abort(new SshError('TIMEOUT', state.node.id,
       `SFTP session on ${state.where} did not finish within timeoutMs ${timeoutMs}; closed its channel`)), timeoutMs)
     : undefined;

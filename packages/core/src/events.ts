@@ -22,6 +22,8 @@ export interface PoolEvents {
   circuitClose: { node: string };
   nodeAdded: { node: string };
   nodeRemoved: { node: string };
+  /** A node's adaptive concurrency limit moved (adaptiveLimit on). */
+  limitChange: { node: string; limit: number; previous: number };
   error: { error: unknown; during: string; node?: string };
 }
 

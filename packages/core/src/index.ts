@@ -3,7 +3,7 @@ export { checkCallTimeout, invalidOption, nearestName, rejectUnknownOptions } fr
 export { POOL_OPTION_NAMES } from './option-names.js';
 export { holdProcess, holdWhile, openProcessHolds } from './keep-alive.js';
 export type { AcquireOptions, CallAcquireOptions, Pool } from './pool.js';
-export type { Lease } from './lease.js';
+export type { Lease, LeaseOutcome } from './lease.js';
 export { PoolError, isPoolError } from './errors.js';
 export type { PoolErrorCode } from './errors.js';
 export type {

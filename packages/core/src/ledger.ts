@@ -43,7 +43,7 @@ export abstract class PoolLedger<C, N extends PoolNode> extends PoolEmitter {
   /** `PoolOptions.name`. */
   abstract readonly name: string;
   /** For stats(): maxPerNode, maxTotal and minIdlePerNode. */
-  abstract readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number };
+  abstract readonly limits: { readonly maxPerNode: number; readonly maxTotal: number; readonly minIdlePerNode: number; readonly maxLeasesPerConnection: number };
   private readonly watchers = new Set<() => void>();
 
   /** Hands freed capacity to waiters. */
@@ -141,6 +141,7 @@ export abstract class PoolLedger<C, N extends PoolNode> extends PoolEmitter {
         waiting: node.waiting, healthy: node.circuit !== 'open', circuit: node.circuit,
         leases: node.leases, acquired: node.acquired, created: node.created, destroyed: node.destroyed,
         createFailures: node.createFailures, validationFailures: node.validationFailures,
+        limit: Math.min(node.leaseLimit, this.limits.maxPerNode * this.limits.maxLeasesPerConnection),
       };
     }
     const partitions: PoolStats['partitions'] = {};

@@ -16,6 +16,7 @@ export class NodeMembership<C, N extends PoolNode> {
   insert(node: N): NodeState<C, N> {
     const pool = this.pool;
     const state = new NodeState<C, N>(node);
+    if (pool.limiter !== undefined) state.leaseLimit = pool.limiter.limitOf(node.id);
     state.index = pool.nodeList.length;
     pool.nodeList.push(state);
     pool.nodeMap.set(node.id, state);
@@ -45,6 +46,7 @@ export class NodeMembership<C, N extends PoolNode> {
       last.index = node.index;
     }
     pool.nodeMap.delete(id);
+    pool.limiter?.forget(id);
     this.view = pool.nodeList.map((entry) => entry.node);
     if (node.circuit !== 'closed') pool.openCircuits--;
     pool.waiters.forEach((waiter) => {

@@ -18,6 +18,8 @@ export class NodeState<C, N extends PoolNode> {
   leases = 0;
   /** Waiters that named this node. */
   waiting = 0;
+  /** Leases the node may carry now: its adaptive limit, Infinity when adaptiveLimit is off. */
+  leaseLimit = Infinity;
   /** Index in the pool's node array, for O(1) removal. */
   index = -1;
   /**
@@ -126,6 +128,6 @@ export class NodeChecks<C, N extends PoolNode> {
 
   /** May a connection be created on it now? */
   readonly canCreateOn = (node: NodeState<C, N>): boolean =>
-    this.isHealthy(node) && node.mayCreate && node.total < this.maxPerNode;
+    this.isHealthy(node) && node.mayCreate && node.total < this.maxPerNode && node.leases + node.creating < node.leaseLimit;
 }
 

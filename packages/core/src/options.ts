@@ -1,3 +1,4 @@
+import type { AdaptiveLimitOptions, ResolvedAdaptiveLimit } from './limits/resolve.js';
 import type { Clock } from './clock.js';
 import type { Balancer, BalancerName } from './balancer.js';
 
@@ -118,6 +119,8 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   priorityAgingMs?: number;
   /** Time source; default the system clock. */
   clock?: Clock;
+  /** Per-node concurrency limit on leases that follows latency (gradient2, aimd, vegas); default false. */
+  adaptiveLimit?: false | AdaptiveLimitOptions;
 }
 
 /** Options with every default filled in. */
@@ -148,4 +151,5 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   leakDetectionMs: number;
   priorityAgingMs: number;
   clock: Clock;
+  adaptiveLimit: ResolvedAdaptiveLimit | false;
 }

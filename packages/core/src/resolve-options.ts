@@ -2,6 +2,7 @@ import type { Balancer, BalancerName } from './balancer.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { PoolError } from './errors.js';
+import { resolveAdaptiveLimit } from './limits/resolve.js';
 import { NESTED_OPTION_NAMES, POOL_OPTION_NAME_SET } from './option-names.js';
 import type {
   CircuitBreakerOptions, CreateRetryOptions, PartitionOptions, PoolNode, PoolOptions, ResolvedOptions,
@@ -120,6 +121,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
   nodes.forEach((node, index) => checkNode(node, `nodes[${index}]`, seen));
 
   const maxPerNode = checkNumber('maxPerNode', optional(options.maxPerNode, 10), { min: 1, integer: true });
+  const maxLeasesPerConnection = checkNumber('maxLeasesPerConnection', optional(options.maxLeasesPerConnection, 1), { min: 1, integer: true });
   const minIdlePerNode = checkNumber('minIdlePerNode', optional(options.minIdlePerNode, 0), { min: 0, integer: true });
   if (minIdlePerNode > maxPerNode) throw invalidOption('minIdlePerNode', minIdlePerNode, `must be <= maxPerNode (${maxPerNode})`);
   const maxLifetimeMs = checkNumber('maxLifetimeMs', optional(options.maxLifetimeMs, 3_600_000), { min: 0 });
@@ -142,7 +144,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
     minIdlePerNode,
     maxPerNode,
     maxTotal: checkNumber('maxTotal', optional(options.maxTotal, Infinity), { min: 1, integer: true, allowInfinity: true }),
-    maxLeasesPerConnection: checkNumber('maxLeasesPerConnection', optional(options.maxLeasesPerConnection, 1), { min: 1, integer: true }),
+    maxLeasesPerConnection,
     maxWaiting: checkNumber('maxWaiting', optional(options.maxWaiting, Infinity), { min: 0, integer: true, allowInfinity: true }),
     acquireTimeoutMs: checkNumber('acquireTimeoutMs', optional(options.acquireTimeoutMs, 30_000), { min: 1, allowInfinity: true }),
     createTimeoutMs: checkNumber('createTimeoutMs', optional(options.createTimeoutMs, 10_000), { min: 1, allowInfinity: true }),
@@ -161,6 +163,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
     leakDetectionMs: checkNumber('leakDetectionMs', optional(options.leakDetectionMs, 0), { min: 0 }),
     priorityAgingMs: checkNumber('priorityAgingMs', optional(options.priorityAgingMs, 1_000), { min: 1, allowInfinity: true }),
     clock: resolveClock(optional(options.clock, systemClock)),
+    adaptiveLimit: resolveAdaptiveLimit(options.adaptiveLimit, { maxPerNode, maxLeasesPerConnection }),
   };
 }
 

@@ -24,6 +24,11 @@ export interface NodeStats {
   createFailures: number;
   /** Validations of this node's connections that failed. */
   validationFailures: number;
+  /**
+   * Leases the node may carry now: its adaptive limit (adaptiveLimit on), else the static cap
+   * maxPerNode × maxLeasesPerConnection.
+   */
+  limit: number;
 }
 
 export interface PartitionStats {

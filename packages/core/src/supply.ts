@@ -46,7 +46,7 @@ export class CapacitySupply<C, N extends PoolNode> {
       }
     }
     if (this.rideValidation(node, waiter)) return;
-    if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode) return;
+    if (!node.isSelectable || !node.mayCreate || node.total >= this.pool.options.maxPerNode || node.leases + node.creating >= node.leaseLimit) return;
     if (this.claimCreate(node, waiter)) return;
     if (this.pool.total >= this.pool.options.maxTotal) {
       this.evictIdleElsewhere(waiter, node);

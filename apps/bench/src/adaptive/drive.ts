@@ -8,6 +8,8 @@ export interface CapContestant {
   name: string;
   /** Options merged over { nodes, acquireTimeoutMs } for createTcpPool. */
   options: Partial<TcpPoolOptions>;
+  /** Release each lease with the op's own latency and whether it missed its deadline (adaptive rows). */
+  reportsOutcome?: boolean;
 }
 
 /** A stretch of the run; `start` is called as it begins (e.g. to slow a node down). */
@@ -19,6 +21,8 @@ export interface Phase {
 
 export interface NodeOutcome {
   completed: number;
+  /** The node's limit in stats(), sampled every 5 ms: mean over the phase. */
+  meanLimit: number;
   /** Mean share of the pool's outstanding leases held by this node, sampled every 5 ms, 0..1. */
   inflightShare: number;
   op: Percentiles;
@@ -54,7 +58,9 @@ interface Tally {
   overDeadline: number;
   nodeOps: Map<string, number[]>;
   shareSums: Map<string, number>;
+  limitSums: Map<string, number>;
   shareSamples: number;
+  limitSamples: number;
 }
 
 /**
@@ -78,10 +84,11 @@ export async function drive(contestant: CapContestant, options: DriveOptions): P
       const sent = performance.now();
       await echoRoundTrip(lease.connection, `${sequence++}`);
       const replied = performance.now();
-      await lease.release();
+      const opMs = replied - sent;
+      if (contestant.reportsOutcome === true) await lease.release({ latencyMs: opMs, dropped: opMs > options.deadlineMs });
+      else await lease.release();
       const current = tally;
       if (current === undefined) continue;
-      const opMs = replied - sent;
       current.ops++;
       current.op.push(opMs);
       current.caller.push(performance.now() - t0);
@@ -93,6 +100,8 @@ export async function drive(contestant: CapContestant, options: DriveOptions): P
     const current = tally;
     if (current === undefined) return;
     const nodes = pool.stats().nodes;
+    current.limitSamples++;
+    for (const id of nodeIds) current.limitSums.set(id, (current.limitSums.get(id) ?? 0) + (nodes[id]?.limit ?? NaN));
     let total = 0;
     for (const id of nodeIds) total += nodes[id]?.leases ?? 0;
     if (total === 0) return;
@@ -106,9 +115,10 @@ export async function drive(contestant: CapContestant, options: DriveOptions): P
     for (const phase of options.phases) {
       phase.start?.();
       const current: Tally = {
-        ops: 0, op: [], caller: [], overDeadline: 0, shareSamples: 0,
+        ops: 0, op: [], caller: [], overDeadline: 0, shareSamples: 0, limitSamples: 0,
         nodeOps: new Map(nodeIds.map((id) => [id, []])),
         shareSums: new Map(nodeIds.map((id) => [id, 0])),
+        limitSums: new Map(nodeIds.map((id) => [id, 0])),
       };
       tally = current;
       const started = performance.now();
@@ -120,6 +130,7 @@ export async function drive(contestant: CapContestant, options: DriveOptions): P
         const ops = current.nodeOps.get(id) ?? [];
         nodes[id] = {
           completed: ops.length,
+          meanLimit: current.limitSamples > 0 ? (current.limitSums.get(id) ?? 0) / current.limitSamples : NaN,
           inflightShare: current.shareSamples > 0 ? (current.shareSums.get(id) ?? 0) / current.shareSamples : NaN,
           op: percentiles(ops),
         };

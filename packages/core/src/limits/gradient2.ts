@@ -6,7 +6,7 @@ export interface Gradient2Options extends LimitBounds {
   tolerance?: number;
   /** Weight of a new limit estimate against the current one, (0, 1]; default 0.2. */
   smoothing?: number;
-  /** Samples the long-term RTT average spans (exponential, after a plain-mean warm-up of 10); default 600. */
+  /** Samples the long-term RTT average spans (exponential, after a plain-mean warm-up of 100 samples that leave the limit as it is); default 600. */
   longWindow?: number;
   /** Headroom added while latency is flat, so the limit probes upward; default 4 (at most the limit itself). */
   queueSize?: (limit: number) => number;
@@ -18,7 +18,9 @@ export interface Gradient2Options extends LimitBounds {
   reanchorFactor?: number;
 }
 
-const WARMUP_SAMPLES = 10;
+// The first samples only train the averages: they are the coldest (JIT, fresh connections), and a
+// baseline learned from them would be taken as the backend's no-load latency.
+const WARMUP_SAMPLES = 100;
 
 /**
  * Gradient2 (Netflix concurrency-limits): compares the short-term RTT (the latest sample) with a
@@ -83,14 +85,17 @@ export class Gradient2Limit implements ConcurrencyLimit {
     const shortRtt = latencyMs > 0 ? latencyMs : 1e-3;
     this.addLong(shortRtt);
     if (this.longRttMs / shortRtt > 2) this.longRttMs *= 0.95;
-    if (this.longSamples < WARMUP_SAMPLES) return;
-    if (this.longRttMs < this.baselineMs) this.baselineMs = this.longRttMs;
-    else if (this.estimate <= this.bounds.min) {
-      this.baselineMs += (this.longRttMs - this.baselineMs) / (this.reanchorFactor * this.longWindow);
+    let gradient = 0.5; // a drop, even during the warm-up
+    if (this.longSamples >= WARMUP_SAMPLES) {
+      if (this.longRttMs < this.baselineMs) this.baselineMs = this.longRttMs;
+      else if (this.estimate <= this.bounds.min) {
+        this.baselineMs += (this.longRttMs - this.baselineMs) / (this.reanchorFactor * this.longWindow);
+      }
+      const ratio = (this.tolerance * this.baselineMs) / shortRtt;
+      if (!dropped) gradient = ratio < 0.5 ? 0.5 : ratio > 1 ? 1 : ratio;
+    } else if (!dropped) {
+      return;
     }
-
-    const ratio = (this.tolerance * this.baselineMs) / shortRtt;
-    const gradient = dropped ? 0.5 : ratio < 0.5 ? 0.5 : ratio > 1 ? 1 : ratio;
     let next = this.estimate * gradient;
     if (gradient === 1) next += Math.min(this.queueSize(this.estimate), this.estimate);
     next = this.estimate * (1 - this.smoothing) + next * this.smoothing;

@@ -231,7 +231,7 @@ export class Dispatcher<C, N extends PoolNode> {
         return;
       }
       this.pool.makeIdle(record, now, false);
-      if (!waiter.isSettled && (waiter.partition === undefined || waiter.partition.hasRoom)) {
+      if (!waiter.isSettled && (waiter.partition === undefined || waiter.partition.hasRoom) && record.node.leases < record.node.leaseLimit) {
         this.serve(waiter, record, now);
       }
       this.pool.afterChange();

@@ -83,11 +83,13 @@ describe('adaptiveLimit in the pool', () => {
       fc.asyncProperty(
         fc.constantFrom('gradient2', 'aimd', 'vegas'),
         fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
         fc.array(fc.record({ release: fc.boolean(), latencyMs: fc.integer({ min: 0, max: 200 }), dropped: fc.boolean(), pick: fc.nat() }), { minLength: 20, maxLength: 80 }),
-        async (algorithm, min, steps) => {
+        async (algorithm, min, validates, steps) => {
           const clock = new FakeClock();
           const p = createPool<FakeConnection, PoolNode>({
-            factory: trackingFactory(), clock, nodes: [{ id: 'a' }, { id: 'b' }], maxPerNode: 6,
+            // Validating on every reuse puts an asynchronous step between finding a connection and granting it.
+            factory: trackingFactory({ withValidate: validates }), validateOnAcquire: validates, clock, nodes: [{ id: 'a' }, { id: 'b' }], maxPerNode: 6,
             adaptiveLimit: { algorithm, min, max: 6, initial: Math.max(min, 3) },
           });
           const held: Lease<FakeConnection, PoolNode>[] = [];

@@ -1,6 +1,7 @@
 import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { Waiter } from './waiters.js';
+import type { Permit } from './permits.js';
 
 export type ConnectionState = 'creating' | 'idle' | 'active' | 'validating' | 'closing';
 
@@ -28,6 +29,8 @@ export class PooledConnection<C, N extends PoolNode> {
    * connection serves several.
    */
   riders: Waiter<C, N>[] | undefined = undefined;
+  /** Its permit, when the pool has `permits` (permits.ts). */
+  permit: Permit | undefined = undefined;
 
   // Links of the node's list of connections with spare lease capacity.
   isAvailable = false;

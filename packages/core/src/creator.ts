@@ -46,6 +46,10 @@ export class ConnectionCreator<C, N extends PoolNode> {
     const pool = this.pool;
     const node = record.node;
     const { createRetry } = pool.options;
+    if (pool.permits !== undefined) {
+      const refusal = await pool.permits.obtain(record, this.attempts);
+      if (refusal !== undefined) return this.onPermitRefused(record, refusal);
+    }
     for (let attempt = 1; ; attempt++) {
       const started = pool.clock.now();
       const error = await this.attempt(record);
@@ -139,6 +143,23 @@ export class ConnectionCreator<C, N extends PoolNode> {
     }
     pool.lifecycle.refreshMaxLeases(record);
     pool.makeIdle(record, now, true);
+    pool.afterChange();
+  }
+
+  /**
+   * No permit came for this create. Past the sponsor's deadline the deadline timer fails it
+   * (ACQUIRE_TIMEOUT, the wait counted like any other); when winding down, drain says so; else
+   * the source failed, and the sponsor gets CREATE_FAILED with its error. Not a node failure.
+   */
+  private onPermitRefused(record: PooledConnection<C, N>, refusal: unknown): void {
+    const pool = this.pool;
+    const sponsor = record.sponsor;
+    this.abandon(record);
+    if (sponsor === undefined || sponsor.isSettled || pool.lifecycle.isWindingDown(record.node)) return pool.afterChange();
+    // At the deadline: left to the deadline timer, without a pump that would start another wait.
+    if (sponsor.deadline <= pool.clock.now()) return;
+    sponsor.lastCreateError = refusal;
+    pool.failWaiter(sponsor, new PoolError('CREATE_FAILED', `Could not get a permit for node '${record.node.id}': ${describeError(refusal)}`, { cause: refusal }));
     pool.afterChange();
   }
 

@@ -20,6 +20,8 @@ import { releaseChannel } from './diagnostics.js';
 import { holdWhile, openHold, releaseHold } from './keep-alive.js';
 import { checkCallTimeout } from './resolve-options.js';
 import { CircuitPolicy } from './circuit-policy.js';
+import { PermitPolicy } from './permits.js';
+import type { PoolStats } from './stats.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -39,6 +41,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   private readonly membership: NodeMembership<C, N>;
   readonly creator: ConnectionCreator<C, N>;
   private readonly deadlines: WaiterDeadlines<C, N>;
+  /** `options.permits` as the engine consults it; undefined (and free) without one. */
+  readonly permits: PermitPolicy<C, N> | undefined;
 
   isClosed = false;
   /** The pool's latest reading of its clock. */
@@ -59,6 +63,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     this.lastNow = this.clock.now();
     this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
     this.lifecycle = new ConnectionLifecycle(this);
+    this.permits = options.permits === undefined ? undefined : new PermitPolicy(options.permits, this);
     this.circuits = new CircuitPolicy(options.circuitBreaker, options.createRetry.baseDelayMs, this);
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
@@ -264,6 +269,19 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     if (waiter.isSettled) return;
     this.settleWaiter(waiter);
     waiter.reject(error);
+  }
+
+  // ---- books ----
+
+  override forgetRecord(record: PooledConnection<C, N>): void {
+    super.forgetRecord(record);
+    if (record.permit !== undefined) this.permits?.release(record);
+  }
+
+  override stats(): PoolStats {
+    const stats = super.stats();
+    this.permits?.addStats(stats);
+    return stats;
   }
 
   // ---- nodes ----

@@ -24,4 +24,5 @@ export type { CircuitState } from './node.js';
 export { CHANNELS } from './diagnostics.js';
 export type { AcquireChannelContext, CreateChannelContext, DestroyChannelMessage, ReleaseChannelMessage } from './diagnostics.js';
 export { LATENCY_BUCKET_BOUNDS_MS } from './histogram.js';
-export type { LatencySummary, NodeHealth, NodeStats, PartitionStats, PoolHealthReport, PoolStats } from './stats.js';
+export type { LatencySummary, NodeHealth, NodeStats, PartitionStats, PermitStats, PoolHealthReport, PoolStats } from './stats.js';
+export type { Permit, PermitRequest, PermitSource } from './permits.js';

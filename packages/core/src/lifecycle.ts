@@ -45,6 +45,7 @@ export class ConnectionLifecycle<C, N extends PoolNode> {
     if (record.isRetired) return 'broken';
     if (record.useCount >= this.pool.options.maxUses) return 'maxUses';
     if (record.expiresAt <= now) return 'lifetime';
+    if (record.permit !== undefined && this.pool.permits?.shouldReturn(record) === true) return 'lifetime';
     return undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Balancer, BalancerName } from './balancer.js';
+import type { PermitSource } from './permits.js';
 
 /** One backend endpoint. Transport packages extend it with their endpoint fields. */
 export interface PoolNode {
@@ -118,6 +119,12 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   priorityAgingMs?: number;
   /** Time source; default the system clock. */
   clock?: Clock;
+  /**
+   * Default none. A permit per connection, asked for before each create and given back once the
+   * destroy settled: e.g. `@pool/fleet`'s `redisPermits`, a cap shared by every replica. The
+   * wait counts against the acquire's timeout; a lost permit retires its connection.
+   */
+  permits?: PermitSource<N>;
 }
 
 /** Options with every default filled in. */
@@ -148,4 +155,5 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   leakDetectionMs: number;
   priorityAgingMs: number;
   clock: Clock;
+  permits: PermitSource<N> | undefined;
 }

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { PoolError } from './errors.js';
 import { NESTED_OPTION_NAMES, POOL_OPTION_NAME_SET } from './option-names.js';
+import type { PermitSource } from './permits.js';
 import type {
   CircuitBreakerOptions, CreateRetryOptions, PartitionOptions, PoolNode, PoolOptions, ResolvedOptions,
 } from './options.js';
@@ -161,6 +162,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
     leakDetectionMs: checkNumber('leakDetectionMs', optional(options.leakDetectionMs, 0), { min: 0 }),
     priorityAgingMs: checkNumber('priorityAgingMs', optional(options.priorityAgingMs, 1_000), { min: 1, allowInfinity: true }),
     clock: resolveClock(optional(options.clock, systemClock)),
+    permits: resolvePermits<N>(options.permits),
   };
 }
 
@@ -248,4 +250,12 @@ function resolveClock(value: unknown): Clock {
     throw invalidOption('clock', value, 'must have now(), setTimeout() and clearTimeout()');
   }
   return clock as Clock;
+}
+
+function resolvePermits<N extends PoolNode>(value: unknown): PermitSource<N> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as { acquire?: unknown }).acquire !== 'function') {
+    throw invalidOption('permits', value, 'must be a permit source with acquire(node, { signal })', 'a non-source');
+  }
+  return value as PermitSource<N>;
 }

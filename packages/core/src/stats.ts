@@ -24,6 +24,15 @@ export interface NodeStats {
   createFailures: number;
   /** Validations of this node's connections that failed. */
   validationFailures: number;
+  /** With `PoolOptions.permits` only: this node's permits held and creates waiting for one. */
+  permits?: PermitStats;
+}
+
+export interface PermitStats {
+  /** Permits held: one per connection from the start of its create until its destroy settled. */
+  held: number;
+  /** Creates waiting for a permit. */
+  waiting: number;
 }
 
 export interface PartitionStats {
@@ -66,6 +75,8 @@ export interface PoolStats {
   useMs: LatencySummary;
   nodes: Record<string, NodeStats>;
   partitions: Record<string, PartitionStats>;
+  /** With `PoolOptions.permits` only: permits held and creates waiting for one, over all nodes. */
+  permits?: PermitStats;
 }
 
 export interface NodeHealth {

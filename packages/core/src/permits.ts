@@ -29,6 +29,13 @@ export interface Permit {
    * the connection would be destroyed anyway.
    */
   shouldReturn?(): boolean;
+  /**
+   * Optional. The pool registers one listener when the permit is granted; the source calls it
+   * whenever someone else waits for a permit of this node. An idle connection holding the
+   * permit is then closed at once (destroy reason `'idle'`), so idle connections never sit on
+   * permits others need; a leased one is left to `shouldReturn` at its release.
+   */
+  onWanted?(listener: () => void): void;
 }
 
 export interface PermitRequest {
@@ -108,6 +115,7 @@ export class PermitPolicy<C, N extends PoolNode> {
     record.permit = permit;
     if (permit.lost.aborted) onLost();
     else permit.lost.addEventListener('abort', onLost, { once: true });
+    permit.onWanted?.(() => this.onWanted(record, permit));
     return undefined;
   }
 
@@ -143,6 +151,11 @@ export class PermitPolicy<C, N extends PoolNode> {
       const counts = this.counts.get(id);
       node.permits = counts === undefined ? { held: 0, waiting: 0 } : { held: counts.held, waiting: counts.waiting };
     }
+  }
+
+  private onWanted(record: PooledConnection<C, N>, permit: Permit): void {
+    if (record.permit !== permit || record.state !== 'idle') return;
+    void this.pool.lifecycle.retire(record, 'idle', undefined);
   }
 
   private onLost(record: PooledConnection<C, N>, permit: Permit): void {

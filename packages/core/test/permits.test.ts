@@ -48,6 +48,11 @@ class MemoryPermits implements PermitSource {
 class TestPermit implements Permit {
   private readonly controller = new AbortController();
   readonly lost = this.controller.signal;
+  wanted: (() => void) | undefined;
+
+  onWanted(listener: () => void): void {
+    this.wanted = listener;
+  }
 
   constructor(readonly node: string, private readonly source: MemoryPermits) {}
 
@@ -178,6 +183,20 @@ describe('permits (PoolOptions.permits)', () => {
     const lease = await elsewhere;
     await lease.release();
     await other.close();
+    await pool.close();
+  });
+
+  it('onWanted closes an idle connection at once, not a leased one', async () => {
+    const { factory, permits, pool } = setup({ max: 2, permitMax: 2 });
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    await b.release();
+    for (const permit of permits.held) permit.wanted?.();
+    await flushPromises();
+    expect(factory.destroyed.map((connection) => connection.id)).toEqual([b.connection.id]);
+    expect(a.connection.isDestroyed).toBe(false);
+    expect(pool.stats().permits?.held).toBe(1);
+    await a.release();
     await pool.close();
   });
 

@@ -70,7 +70,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
       node.lastError = describeError(error);
       pool.emit('createError', { node: node.id, error, attempt });
       this.recordFailure(node, now);
-      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node)) {
+      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node) && record.permit?.lost.aborted !== true) {
         const delay = Math.random() * Math.min(createRetry.maxDelayMs, createRetry.baseDelayMs * 2 ** (attempt - 1));
         if (now + delay < sponsor.deadline) {
           await this.backoff(record, delay);

@@ -45,7 +45,8 @@ export class ConnectionLifecycle<C, N extends PoolNode> {
     if (record.isRetired) return 'broken';
     if (record.useCount >= this.pool.options.maxUses) return 'maxUses';
     if (record.expiresAt <= now) return 'lifetime';
-    if (record.permit !== undefined && this.pool.permits?.shouldReturn(record) === true) return 'lifetime';
+    // Only once it served a lease: a fresh connection is not handed back before its first use.
+    if (record.permit !== undefined && record.useCount > 0 && this.pool.permits?.shouldReturn(record) === true) return 'lifetime';
     return undefined;
   }
 

@@ -186,6 +186,26 @@ describe('permits (PoolOptions.permits)', () => {
     await pool.close();
   });
 
+  it('a permit lost while its connection is created: no retry on it, the permit goes back', async () => {
+    const { factory, permits, pool } = setup({ max: 2, permitMax: 2 });
+    let open: () => void = () => undefined;
+    factory.gate = new Promise<void>((resolve) => { open = resolve; });
+    const acquiring = pool.acquire().catch((caught: unknown) => caught);
+    await flushPromises();
+    expect(factory.createCalls).toBe(1);
+    [...permits.held][0]!.lose();
+    factory.gate = undefined;
+    open();
+    const error = await acquiring;
+    expect(isPoolError(error) && error.code).toBe('CREATE_FAILED');
+    await flushPromises();
+    expect(factory.createCalls).toBe(1);
+    expect(factory.live.size).toBe(0);
+    expect(permits.held.size).toBe(0);
+    expect(pool.stats().permits).toEqual({ held: 0, waiting: 0 });
+    await pool.close();
+  });
+
   it('onWanted closes an idle connection at once, not a leased one', async () => {
     const { factory, permits, pool } = setup({ max: 2, permitMax: 2 });
     const a = await pool.acquire();

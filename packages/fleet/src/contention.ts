@@ -9,8 +9,8 @@ import type { Redis } from 'ioredis';
 export class Contention {
   /** Creates of this replica waiting for a permit, by node key. */
   private readonly waiting = new Map<string, number>();
-  /** Whether another replica waited for this node key at the last tick. */
-  private readonly contended = new Map<string, boolean>();
+  /** Other replicas waiting for this node key at the last tick. */
+  private readonly others = new Map<string, number>();
   private readonly watched = new Set<string>();
 
   constructor(
@@ -21,7 +21,12 @@ export class Contention {
   ) {}
 
   isContended(nodeKey: string): boolean {
-    return this.contended.get(nodeKey) === true;
+    return (this.others.get(nodeKey) ?? 0) > 0;
+  }
+
+  /** This replica's fair share of `max` permits while others wait: max / (them + us), rounded up. */
+  fairShare(nodeKey: string, max: number): number {
+    return Math.ceil(max / ((this.others.get(nodeKey) ?? 0) + 1));
   }
 
   /** A create of this replica starts waiting for a permit of `nodeKey`. */
@@ -70,7 +75,7 @@ export class Contention {
         index += announced[i] ? 3 : 2;
         const [error, members] = results?.[index++] ?? [new Error('no reply')];
         if (error) throw error;
-        this.contended.set(key, (members as string[]).some((member) => member !== this.replicaId));
+        this.others.set(key, (members as string[]).filter((member) => member !== this.replicaId).length);
       }
     } catch (error) {
       this.onError(error);

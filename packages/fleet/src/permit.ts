@@ -17,11 +17,13 @@ export class FleetPermit implements Permit {
     private readonly holdMs: number,
     private readonly contention: Contention,
     private readonly onDone: (permit: FleetPermit) => void,
+    private readonly isOverShare: () => boolean,
   ) {}
 
-  /** Fair cycling: held long enough and another replica waits for this node. */
+  /** Fair cycling: another replica waits for this node, and this one held it long enough or holds more than its share. */
   shouldReturn(): boolean {
-    return Date.now() - this.acquiredAt >= this.holdMs && this.contention.isContended(this.nodeKey);
+    if (!this.contention.isContended(this.nodeKey)) return false;
+    return Date.now() - this.acquiredAt >= this.holdMs || this.isOverShare();
   }
 
   onWanted(listener: () => void): void {

@@ -101,7 +101,7 @@ class RedisPermits implements RedisPermitSource {
     const semaphore = new FleetSemaphore(this.redis, nodeKey, this.max, {
       lockTimeout: this.leaseMs,
       acquireTimeout: 2 ** 31,
-      acquireAttemptsLimit: Infinity,
+      acquireAttemptsLimit: 1, // one try per call (and a retryInterval pause when it fails): take() loops
       retryInterval: this.retryIntervalMs,
       refreshInterval: Math.round(this.leaseMs / 4),
       onLockLost: (error) => permit?.markLost(error),
@@ -109,19 +109,39 @@ class RedisPermits implements RedisPermitSource {
     let permit: FleetPermit | undefined;
     this.contention.startWaiting(nodeKey);
     try {
-      // Others wait too: do not jump the queue with an instant retry (a permit just given back
-      // by this replica would otherwise come straight back to it).
-      if (this.contention.isContended(nodeKey)) await delay(Math.random() * this.retryIntervalMs * 2, request.signal);
-      await semaphore.acquire(request.signal);
+      await this.take(semaphore, nodeKey, request.signal);
     } finally {
       this.contention.stopWaiting(nodeKey);
     }
     semaphore.confirmedAt = Date.now();
-    permit = new FleetPermit(semaphore, nodeKey, this.leaseMs, this.holdMs, this.contention, (done) => this.forget(done));
+    permit = new FleetPermit(semaphore, nodeKey, this.leaseMs, this.holdMs, this.contention, (done) => this.forget(done), () => this.heldOn(nodeKey) > this.contention.fairShare(nodeKey, this.max));
     this.permits.add(permit);
     this.heldKeys.set(nodeKey, (this.heldKeys.get(nodeKey) ?? 0) + 1);
     this.contention.watch(nodeKey);
     return permit;
+  }
+
+  /**
+   * Tries until the semaphore gives a permit or the signal aborts. While other replicas wait, a
+   * replica at or above its fair share does not try (it would only take what others wait for),
+   * and its first try comes after a random pause (no instant re-grab of a permit it just gave back).
+   */
+  private async take(semaphore: FleetSemaphore, nodeKey: string, signal: AbortSignal): Promise<void> {
+    if (this.contention.isContended(nodeKey)) await delay(Math.random() * this.retryIntervalMs * 2, signal);
+    for (;;) {
+      signal.throwIfAborted();
+      const isContended = this.contention.isContended(nodeKey);
+      if (isContended && this.heldOn(nodeKey) >= this.contention.fairShare(nodeKey, this.max)) {
+        await delay(this.retryIntervalMs, signal);
+        continue;
+      }
+      if (await semaphore.tryAcquire(signal)) return;
+    }
+  }
+
+  /** Permits of this node key this replica holds. */
+  heldOn(nodeKey: string): number {
+    return this.heldKeys.get(nodeKey) ?? 0;
   }
 
   close(): void {

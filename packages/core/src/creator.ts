@@ -1,11 +1,9 @@
 import { abortAfter, raceAbort } from './abort.js';
 import { type ClockTimer, setUnrefTimeout } from './clock.js';
-import { PooledConnection } from './connection.js';
 import { PoolError, describeError } from './errors.js';
-import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
 import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import { PooledConnection, type NodeState, type Waiter } from './records.js';
 import { createChannel } from './diagnostics.js';
 
 /**

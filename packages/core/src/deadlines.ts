@@ -3,7 +3,7 @@ import { PoolError } from './errors.js';
 import type { PoolNode } from './options.js';
 import type { ConnectionPool } from './engine.js';
 import { describeShortage } from './shortage.js';
-import type { Waiter } from './waiters.js';
+import type { Waiter } from './records.js';
 
 /**
  * Acquire timeouts and aborts. One timer serves every waiter's deadline: it is armed for the

@@ -1,13 +1,12 @@
 import type { NodePredicate } from './balancer.js';
 import { NodeSelector } from './balancer.js';
-import type { PooledConnection } from './connection.js';
 import { PoolLease } from './lease.js';
-import { NodeChecks, type NodeState } from './node.js';
+import { NodeChecks } from './node-checks.js';
 import type { PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
 import { CapacitySupply } from './supply.js';
 import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import type { NodeState, PooledConnection, Waiter } from './records.js';
 
 /**
  * Matches capacity to demand: picks nodes and connections, grants leases, and hands freed

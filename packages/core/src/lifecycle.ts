@@ -1,9 +1,8 @@
 import { abortAfter, raceAbort } from './abort.js';
-import type { PooledConnection } from './connection.js';
 import { describeError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { ConnectionPool } from './engine.js';
-import type { NodeState } from './node.js';
+import type { NodeState, PooledConnection } from './records.js';
 import type { PoolNode } from './options.js';
 import { destroyChannel } from './diagnostics.js';
 

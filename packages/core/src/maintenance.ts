@@ -1,8 +1,7 @@
 import type { ClockTimer } from './clock.js';
 import { setUnrefTimeout } from './clock.js';
-import type { PooledConnection } from './connection.js';
 import { describeError } from './errors.js';
-import type { NodeState } from './node.js';
+import type { NodeState, PooledConnection } from './records.js';
 import type { PoolNode } from './options.js';
 import type { ConnectionPool } from './engine.js';
 import type { NodeHealth, PoolHealthReport } from './stats.js';

@@ -1,7 +1,6 @@
-import type { PooledConnection } from './connection.js';
 import { PoolError } from './errors.js';
 import type { DestroyReason } from './events.js';
-import { NodeState } from './node.js';
+import { NodeState, type PooledConnection } from './records.js';
 import type { PoolNode } from './options.js';
 import { checkNode } from './resolve-options.js';
 import type { ConnectionPool } from './engine.js';

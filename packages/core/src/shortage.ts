@@ -1,6 +1,6 @@
 import type { PoolNode } from './options.js';
 import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import type { Waiter } from './records.js';
 
 /** Says what was full for a waiter that timed out: the first thing a user needs to tune. */
 export function describeShortage<C, N extends PoolNode>(pool: ConnectionPool<C, N>, waiter: Waiter<C, N>): string {

@@ -1,10 +1,9 @@
 import type { NodeSelector } from './balancer.js';
 import { PoolError } from './errors.js';
 import type { ConnectionPool } from './engine.js';
-import type { PooledConnection } from './connection.js';
-import type { NodeChecks, NodeState } from './node.js';
+import type { NodeChecks } from './node-checks.js';
 import type { PoolNode } from './options.js';
-import type { Waiter } from './waiters.js';
+import type { NodeState, PooledConnection, Waiter } from './records.js';
 
 /**
  * What a waiter gets when no connection is free: a seat on a create or a validation already under

@@ -10,7 +10,7 @@ export class NodeChecks<C, N extends PoolNode> {
   now = 0;
 
   constructor(
-    private readonly circuits: CircuitPolicy<C, N>,
+    private readonly circuits: Pick<CircuitPolicy<C, N>, 'refresh'>,
     private readonly maxPerNode: number,
   ) {}
 

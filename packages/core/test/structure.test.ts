@@ -11,12 +11,6 @@ const SRC = join(import.meta.dirname, '..', 'src');
 /** Only the public handle and the entry point may import the engine. */
 const MAY_IMPORT_ENGINE = new Set(['pool.ts', 'index.ts']);
 
-/**
- * Collaborators still handed the whole engine, while issue 18 moves them to narrow seams one by
- * one. Their engine import is set aside here; the list only shrinks (a test below fails when a
- * file on it no longer imports the engine, so it is taken off).
- */
-const PENDING = new Set(['creator.ts', 'deadlines.ts', 'dispatch.ts', 'lifecycle.ts', 'maintenance.ts', 'membership.ts', 'shortage.ts', 'supply.ts']);
 
 /** Each src file and the src files it imports (`import`, `import type`, `export ... from`). */
 function importGraph(): Map<string, string[]> {
@@ -73,7 +67,6 @@ function cycles(graph: Map<string, string[]>): string[][] {
 
 describe('the structure of core', () => {
   const graph = importGraph();
-  for (const file of PENDING) graph.set(file, (graph.get(file) ?? []).filter((target) => target !== 'engine.ts'));
 
   it('reads every src file and its imports', () => {
     expect(graph.size).toBeGreaterThan(20);
@@ -97,10 +90,5 @@ describe('the structure of core', () => {
   it('lets only the public handle and the entry point import the engine', () => {
     const importers = [...graph].filter(([, targets]) => targets.includes('engine.ts')).map(([file]) => file);
     expect(importers.filter((file) => !MAY_IMPORT_ENGINE.has(file))).toEqual([]);
-  });
-
-  it('keeps on the pending list only files that still import the engine', () => {
-    const stillImporting = [...PENDING].filter((file) => importGraph().get(file)?.includes('engine.ts'));
-    expect(stillImporting.sort()).toEqual([...PENDING].sort());
   });
 });

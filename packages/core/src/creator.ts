@@ -4,9 +4,11 @@ import { PoolError, describeError } from './errors.js';
 import type { PoolEmitter } from './events.js';
 import type { PoolLedger } from './ledger.js';
 import type { ConnectionLifecycle } from './lifecycle.js';
+import { expiresAt } from './lifetime.js';
 import type { PoolNode, ResolvedOptions } from './options.js';
 import { PooledConnection, type NodeState, type Waiter } from './records.js';
 import { createChannel } from './diagnostics.js';
+import { retryDelayMs } from './retry.js';
 
 /**
  * What creating connections touches: the factory and its bounds, the books a new record enters
@@ -87,7 +89,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
       pool.emit('createError', { node: node.id, error, attempt });
       this.recordFailure(node, now);
       if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node)) {
-        const delay = Math.random() * Math.min(createRetry.maxDelayMs, createRetry.baseDelayMs * 2 ** (attempt - 1));
+        const delay = retryDelayMs(createRetry, attempt);
         if (now + delay < sponsor.deadline) {
           await this.backoff(record, delay);
           if (this.mayRetry(sponsor, node)) continue;
@@ -140,7 +142,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
     const { maxLifetimeMs, lifetimeJitterMs } = pool.options;
     record.createdAt = now;
     record.lastValidatedAt = now;
-    record.expiresAt = maxLifetimeMs > 0 ? now + maxLifetimeMs - Math.random() * lifetimeJitterMs : Infinity;
+    record.expiresAt = expiresAt(now, maxLifetimeMs, lifetimeJitterMs);
     pool.counters.created++;
     node.created++;
     pool.createMs.record(durationMs);

@@ -87,6 +87,13 @@ describe('the structure of core', () => {
     expect(cycles(cyclic).length).toBeGreaterThan(0);
   });
 
+  it('names every src file in the README section "How core is built"', () => {
+    const readme = readFileSync(join(SRC, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## How core is built'));
+    expect(readme).toContain('## How core is built');
+    expect([...graph.keys()].filter((file) => !section.includes(`\`${file}\``))).toEqual([]);
+  });
+
   it('lets only the public handle and the entry point import the engine', () => {
     const importers = [...graph].filter(([, targets]) => targets.includes('engine.ts')).map(([file]) => file);
     expect(importers.filter((file) => !MAY_IMPORT_ENGINE.has(file))).toEqual([]);

@@ -12,6 +12,24 @@ const SRC = join(import.meta.dirname, '..', 'src');
 const MAY_IMPORT_ENGINE = new Set(['pool.ts', 'index.ts']);
 
 
+/** The layers, bottom first (README, "How core is built"): a file imports only from its own layer or below. */
+const LAYERS: readonly (readonly string[])[] = [
+  // contracts
+  ['options.ts', 'option-names.ts', 'resolve-options.ts', 'errors.ts', 'events.ts', 'clock.ts', 'abort.ts', 'keep-alive.ts', 'diagnostics.ts', 'histogram.ts'],
+  // records
+  ['records.ts', 'partitions.ts', 'lease.ts', 'waiters.ts'],
+  // books
+  ['ledger.ts', 'stats.ts'],
+  // policies
+  ['balancer.ts', 'circuit-policy.ts', 'node-checks.ts', 'retry.ts', 'lifetime.ts'],
+  // the engine's rules
+  ['lifecycle.ts', 'creator.ts', 'supply.ts', 'dispatch.ts', 'maintenance.ts', 'membership.ts', 'deadlines.ts', 'shortage.ts'],
+  // the engine
+  ['engine.ts'],
+  // the public handle
+  ['pool.ts', 'index.ts'],
+];
+
 /** Each src file and the src files it imports (`import`, `import type`, `export ... from`). */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
@@ -92,6 +110,16 @@ describe('the structure of core', () => {
     const section = readme.slice(readme.indexOf('## How core is built'));
     expect(readme).toContain('## How core is built');
     expect([...graph.keys()].filter((file) => !section.includes(`\`${file}\``))).toEqual([]);
+  });
+
+  it('places every src file in a layer, and no file imports from a layer above its own', () => {
+    const layerOf = new Map(LAYERS.flatMap((files, layer) => files.map((file) => [file, layer] as const)));
+    expect([...graph.keys()].filter((file) => !layerOf.has(file)), 'files in no layer').toEqual([]);
+    const upward: string[] = [];
+    for (const [file, targets] of graph) {
+      for (const target of targets) if ((layerOf.get(target) ?? 0) > (layerOf.get(file) ?? 0)) upward.push(`${file} -> ${target}`);
+    }
+    expect(upward).toEqual([]);
   });
 
   it('lets only the public handle and the entry point import the engine', () => {

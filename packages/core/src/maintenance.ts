@@ -28,7 +28,7 @@ export interface MaintainedPool<C, N extends PoolNode>
   /** The pool's latest reading of its clock; each tick refreshes it. */
   lastNow: number;
   readonly circuits: Pick<CircuitPolicy<C, N>, 'refresh'>;
-  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'destroy' | 'validate'>;
+  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'destroy' | 'validate' | 'retirementReason'>;
   readonly creator: Pick<ConnectionCreator<C, N>, 'start'>;
   readonly leakWatch: ReadonlySet<PoolLease<C, N>> | undefined;
   /** Hands freed capacity to waiters. */
@@ -113,7 +113,9 @@ export class Maintainer<C, N extends PoolNode> {
     }
     if (record.state !== 'validating') return isValid;
     if (!isValid || record.isRetired || pool.isClosed || record.node.isRemoved || record.node.isDraining) {
-      await pool.lifecycle.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
+      // Retired during the check: say why (node removed, drain, invalidated) as for an idle one.
+      const reason = isValid ? (pool.lifecycle.retirementReason(record, pool.clock.now()) ?? 'drain') : 'invalid';
+      await pool.lifecycle.destroy(record, reason, record.retiredBecause);
       return isValid;
     }
     pool.makeIdle(record, pool.clock.now(), false);

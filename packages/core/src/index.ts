@@ -20,7 +20,7 @@ export type { Balancer, BalancerName, NodeLoad } from './balancer.js';
 export { systemClock } from './clock.js';
 export type { Clock, ClockTimer } from './clock.js';
 export type { DestroyReason, PoolEventName, PoolEvents, PoolListener } from './events.js';
-export type { CircuitState } from './node.js';
+export type { CircuitState } from './records.js';
 export { CHANNELS } from './diagnostics.js';
 export type { AcquireChannelContext, CreateChannelContext, DestroyChannelMessage, ReleaseChannelMessage } from './diagnostics.js';
 export { LATENCY_BUCKET_BOUNDS_MS } from './histogram.js';

@@ -1,23 +1,9 @@
-import type { PooledConnection } from './connection.js';
 import { PoolError } from './errors.js';
-import type { PoolNode } from './options.js';
+import type { Lease, PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
+import type { PooledConnection } from './records.js';
 
-/** One user's hold on a connection, from acquire to release or destroy. */
-export interface Lease<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
-  readonly connection: C;
-  readonly node: N;
-  /** ms epoch when the connection was created. */
-  readonly createdAt: number;
-  /** ms epoch of this lease. */
-  readonly acquiredAt: number;
-  /** Leases this connection has served, this one included. */
-  readonly useCount: number;
-  /** Gives the connection back. A second call rejects LEASE_RELEASED. */
-  release(): Promise<void>;
-  /** The connection is broken: close it, never reuse it. */
-  destroy(reason?: unknown): Promise<void>;
-}
+export type { Lease } from './options.js';
 
 /** What a lease needs from its pool. */
 export interface LeaseOwner<C, N extends PoolNode> {

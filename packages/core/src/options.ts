@@ -1,6 +1,5 @@
 import type { Clock } from './clock.js';
-import type { Balancer, BalancerName } from './balancer.js';
-import type { PermitSource } from './permits.js';
+import type { PermitSource } from './permit-source.js';
 
 /** One backend endpoint. Transport packages extend it with their endpoint fields. */
 export interface PoolNode {
@@ -156,4 +155,60 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   priorityAgingMs: number;
   clock: Clock;
   permits: PermitSource<N> | undefined;
+}
+
+export type BalancerName = 'round-robin' | 'least-connections' | 'p2c' | 'random';
+
+/** What a custom balancer sees of one candidate node. */
+export interface NodeLoad<N extends PoolNode = PoolNode> {
+  readonly node: N;
+  /** Leases outstanding on the node. */
+  readonly leases: number;
+  /** Connections of the node, creating ones included. */
+  readonly total: number;
+  readonly idle: number;
+  /** The node's `weight`, default 1. */
+  readonly weight: number;
+}
+
+/**
+ * A custom node selection: given the nodes that can serve now, return the one to use (or
+ * undefined to wait). Called only when the pool has more than one candidate.
+ */
+export type Balancer<N extends PoolNode = PoolNode> = (
+  candidates: readonly NodeLoad<N>[],
+  request: { affinityKey?: string },
+) => NodeLoad<N> | undefined;
+
+/** One user's hold on a connection, from acquire to release or destroy. */
+export interface Lease<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
+  readonly connection: C;
+  readonly node: N;
+  /** ms epoch when the connection was created. */
+  readonly createdAt: number;
+  /** ms epoch of this lease. */
+  readonly acquiredAt: number;
+  /** Leases this connection has served, this one included. */
+  readonly useCount: number;
+  /** Gives the connection back. A second call rejects LEASE_RELEASED. */
+  release(): Promise<void>;
+  /** The connection is broken: close it, never reuse it. */
+  destroy(reason?: unknown): Promise<void>;
+}
+
+export interface AcquireOptions {
+  /** A specific node; otherwise the balancer picks. */
+  node?: string;
+  /** Same key, same node while it is healthy (rendezvous hashing). */
+  affinityKey?: string;
+  /** Counts against that partition's cap from acquire to release. */
+  partition?: string;
+  /** Higher first; default 0, or the partition's priority. */
+  priority?: number;
+  signal?: AbortSignal;
+  /**
+   * Overrides acquireTimeoutMs for this call, ms: a number >= 0 (0 = only what is free now) or
+   * Infinity. Anything else (NaN, '50', -1) rejects INVALID_OPTIONS naming timeoutMs.
+   */
+  timeoutMs?: number;
 }

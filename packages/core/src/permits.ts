@@ -1,60 +1,11 @@
 import { abortAfter } from './abort.js';
-import type { PooledConnection } from './connection.js';
 import { PoolError, describeError } from './errors.js';
-import type { ConnectionPool } from './engine.js';
-import type { PoolNode } from './options.js';
+import type { DestroyReason } from './events.js';
+import type { Permit, PermitSource } from './permit-source.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
+import type { NodeState, PooledConnection } from './records.js';
+import type { Clock } from './clock.js';
 import type { PoolStats } from './stats.js';
-
-/**
- * The right to hold one connection to a node, handed out by a {@link PermitSource} (for example
- * `@pool/fleet`'s Redis semaphore, shared by every replica of a service).
- */
-export interface Permit {
-  /**
-   * Gives the permit back. The pool calls it exactly once: after the connection's destroy has
-   * settled, or when its create failed for good. A throw or rejection is reported as an
-   * `'error'` event (`during: 'permit'`), never thrown.
-   */
-  release(): void | Promise<void>;
-  /**
-   * Aborted when the permit is lost (its lease expired, e.g. because this process stalled
-   * past it): the pool then retires the connection at once when idle, else when its last
-   * lease ends (destroy reason `'broken'`, the error a PoolError naming the node).
-   */
-  readonly lost: AbortSignal;
-  /**
-   * Optional. Asked when the connection's last lease ends: true retires the connection (destroy
-   * reason `'lifetime'`) so its permit goes back to whoever else waits for one. This is how a
-   * source makes permits cycle fairly between processes; without it a permit is kept until
-   * the connection would be destroyed anyway.
-   */
-  shouldReturn?(): boolean;
-  /**
-   * Optional. The pool registers one listener when the permit is granted; the source calls it
-   * whenever someone else waits for a permit of this node. An idle connection holding the
-   * permit is then closed at once (destroy reason `'idle'`), so idle connections never sit on
-   * permits others need; a leased one is left to `shouldReturn` at its release.
-   */
-  onWanted?(listener: () => void): void;
-}
-
-export interface PermitRequest {
-  /**
-   * Aborted when the pool no longer wants the permit: the acquire the create was started for
-   * reached its deadline (`acquireTimeoutMs` or the call's `timeoutMs`), or the pool or node
-   * winds down. Reject then; a permit that arrives after the abort is released by the pool.
-   */
-  signal: AbortSignal;
-}
-
-/**
- * Hands out one permit per connection: the pool asks before each create starts and gives the
- * permit back once the connection's destroy has settled. Waiting for a permit counts against
- * the acquire's timeout; `createTimeoutMs` starts once the permit is held.
- */
-export interface PermitSource<N extends PoolNode = PoolNode> {
-  acquire(node: N, request: PermitRequest): Promise<Permit>;
-}
 
 interface PermitCounts {
   held: number;
@@ -66,6 +17,18 @@ interface PermitCounts {
  * loss, hands it back after the destroy, and counts for stats. Absent when no source is set,
  * so a pool without permits pays nothing.
  */
+/** What the permit policy uses of the engine. */
+export interface PermitPool<C, N extends PoolNode> {
+  readonly clock: Clock;
+  readonly options: Pick<ResolvedOptions<C, N>, 'acquireTimeoutMs'>;
+  readonly lifecycle: {
+    isWindingDown(node: NodeState<C, N>): boolean;
+    retire(record: PooledConnection<C, N>, reason: DestroyReason, error: unknown): Promise<void>;
+    invalidate(record: PooledConnection<C, N>, reason: unknown): void;
+  };
+  reportError(error: unknown, where: string, nodeId?: string): void;
+}
+
 export class PermitPolicy<C, N extends PoolNode> {
   readonly held = new Map<PooledConnection<C, N>, { permit: Permit; onLost: () => void }>();
   private readonly counts = new Map<string, PermitCounts>();
@@ -73,7 +36,7 @@ export class PermitPolicy<C, N extends PoolNode> {
 
   constructor(
     private readonly source: PermitSource<N>,
-    private readonly pool: ConnectionPool<C, N>,
+    private readonly pool: PermitPool<C, N>,
   ) {}
 
   /**

@@ -1,11 +1,10 @@
-import type { Balancer, BalancerName } from './balancer.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { PoolError } from './errors.js';
 import { NESTED_OPTION_NAMES, POOL_OPTION_NAME_SET } from './option-names.js';
-import type { PermitSource } from './permits.js';
+import type { PermitSource } from './permit-source.js';
 import type {
-  CircuitBreakerOptions, CreateRetryOptions, PartitionOptions, PoolNode, PoolOptions, ResolvedOptions,
+  Balancer, BalancerName, CircuitBreakerOptions, CreateRetryOptions, PartitionOptions, PoolNode, PoolOptions, ResolvedOptions,
 } from './options.js';
 
 /**

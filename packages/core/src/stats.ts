@@ -1,4 +1,4 @@
-import type { CircuitState } from './node.js';
+import type { CircuitState } from './records.js';
 import type { LatencySummary } from './histogram.js';
 
 export type { LatencySummary } from './histogram.js';

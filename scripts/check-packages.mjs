@@ -102,6 +102,10 @@ try {
   const dependencies = { '@types/node': rootManifest.devDependencies['@types/node'] };
   for (const pkg of published) dependencies[pkg.name] = `file:${tarballs.get(pkg.name)}`;
   // The oldest version every package that names it accepts: the highest of the lower bounds.
+  // Packages a README's install line names that are not ours nor peers, where the workspace's
+  // version cannot live beside the oldest peers: the SDK line that supports @opentelemetry/api 1.9
+  // (sdk-metrics 3 wants api >= 1.10).
+  const COMPANIONS_OF_OLDEST_PEERS = { '@opentelemetry/sdk-metrics': '^2.0.0' };
   const oldest = {};
   const keepHighest = (name, range) => {
     const version = lowestOf(range);
@@ -115,7 +119,7 @@ try {
   for (const pkg of published) {
     for (const name of installedNames(readmes.get(pkg.name))) {
       if (dependencies[name] !== undefined) continue;
-      dependencies[name] = all.map((other) => other.manifest.devDependencies?.[name]).find(Boolean) ?? 'latest';
+      dependencies[name] = COMPANIONS_OF_OLDEST_PEERS[name] ?? all.map((other) => other.manifest.devDependencies?.[name]).find(Boolean) ?? 'latest';
     }
   }
   writeFileSync(join(projectDir, 'package.json'), JSON.stringify({ name: 'pool-package-check', private: true, type: 'module', dependencies }, null, 2));

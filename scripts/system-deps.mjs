@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tests talk to real peers, and some come from the system, not npm: OpenSSH's sshd (the
 // @pool/ssh tests), openssl (test certificates), Chromium (the dashboard's browser test) and
-// PgBouncer (the @pool/pg tests behind a bouncer in transaction mode).
+// PgBouncer (the @pool/pg tests behind a bouncer in transaction mode) and redis-server (@pool/fleet).
 // Installs the missing ones with apt-get when it can (root on Debian/Ubuntu), else says what to
 // install and fails: a test whose peer cannot start must fail, never skip.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ if (!existsSync('/usr/sbin/sshd')) missing.push('openssh-server');
 if (!has('openssl')) missing.push('openssl');
 if (!existsSync('/usr/bin/chromium')) missing.push('chromium', 'fonts-dejavu-core');
 if (!existsSync('/usr/sbin/pgbouncer')) missing.push('pgbouncer');
+if (!existsSync('/usr/bin/redis-server')) missing.push('redis-server');
 if (missing.length === 0) process.exit(0);
 
 const isRoot = process.getuid?.() === 0;

@@ -27,8 +27,15 @@ for (const entry of process.argv.slice(2)) {
   });
   record(`require ${entry}`, () => {
     const required = require(entry);
-    if (required !== imported) throw new Error('require() gave another module instance than import()');
-    return 'same instance as import()';
+    if (required === imported) return 'same instance as import()';
+    // A module with a default export comes back from require(esm) as a copy of its namespace
+    // marked __esModule (Node's interop with transpiled CommonJS); its values must still be the
+    // very ones import() gives: one module instance, not a second copy.
+    const differing = Object.keys(imported).filter((name) => required[name] !== imported[name]);
+    if (!('default' in imported) || differing.length > 0 || required.__esModule !== true) {
+      throw new Error(`require() gave another module instance than import()${differing.length > 0 ? ` (${differing.join(', ')} differ)` : ''}`);
+    }
+    return 'same exports as import() (namespace with __esModule, as for any default export)';
   });
 }
 

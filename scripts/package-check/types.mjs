@@ -25,10 +25,23 @@ export const SETTINGS = {
   node10: { ...COMMON, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, esModuleInterop: true },
 };
 
-/** Diagnostics of `files` (absolute paths in `projectDir`) under one of SETTINGS, formatted. */
+/**
+ * Diagnostics of `files` (absolute paths in `projectDir`) under one of SETTINGS, formatted.
+ * JavaScript blocks are checked in a program of their own with `noImplicitAny` off: a user's
+ * `.mjs` has no annotations, so an unannotated callback parameter is plain JavaScript, not an
+ * error; every other check (unknown names, wrong arguments, possibly-null values) still applies.
+ */
 export function typeErrors(projectDir, files, settingName) {
-  const program = ts.createProgram({ rootNames: files, options: { ...SETTINGS[settingName], typeRoots: [join(projectDir, 'node_modules/@types')] } });
-  const diagnostics = ts.getPreEmitDiagnostics(program);
+  const options = { ...SETTINGS[settingName], typeRoots: [join(projectDir, 'node_modules/@types')] };
+  const isJs = (file) => /\.[cm]?js$/.test(file);
+  const tsFiles = files.filter((file) => !isJs(file));
+  const jsFiles = files.filter(isJs);
+  const program = ts.createProgram({ rootNames: tsFiles, options });
+  const diagnostics = [...ts.getPreEmitDiagnostics(program)];
+  if (jsFiles.length > 0) {
+    const jsProgram = ts.createProgram({ rootNames: jsFiles, options: { ...options, noImplicitAny: false } });
+    diagnostics.push(...ts.getPreEmitDiagnostics(jsProgram));
+  }
   return {
     program,
     errors: diagnostics.map((diagnostic) => {

@@ -1,28 +1,7 @@
-import type { NodeState } from './node.js';
-import type { PoolNode } from './options.js';
+import type { Balancer, BalancerName, NodeLoad, PoolNode } from './options.js';
+import type { NodeState } from './records.js';
 
-export type BalancerName = 'round-robin' | 'least-connections' | 'p2c' | 'random';
-
-/** What a custom balancer sees of one candidate node. */
-export interface NodeLoad<N extends PoolNode = PoolNode> {
-  readonly node: N;
-  /** Leases outstanding on the node. */
-  readonly leases: number;
-  /** Connections of the node, creating ones included. */
-  readonly total: number;
-  readonly idle: number;
-  /** The node's `weight`, default 1. */
-  readonly weight: number;
-}
-
-/**
- * A custom node selection: given the nodes that can serve now, return the one to use (or
- * undefined to wait). Called only when the pool has more than one candidate.
- */
-export type Balancer<N extends PoolNode = PoolNode> = (
-  candidates: readonly NodeLoad<N>[],
-  request: { affinityKey?: string },
-) => NodeLoad<N> | undefined;
+export type { Balancer, BalancerName, NodeLoad } from './options.js';
 
 /** True when a node can take a lease now or soon: selectable and (spare capacity or room to create). */
 export type NodePredicate<C, N extends PoolNode> = (node: NodeState<C, N>) => boolean;

@@ -1,4 +1,4 @@
-import type { NodeState } from './node.js';
+import type { NodeState } from './records.js';
 import type { CircuitBreakerOptions, PoolNode } from './options.js';
 
 /** The shortest wait before a trial create when every circuit is open, ms. */

@@ -1,12 +1,37 @@
+import type { PermitPolicy } from './permits.js';
 import { abortAfter, raceAbort } from './abort.js';
-import { type ClockTimer, setUnrefTimeout } from './clock.js';
-import { PooledConnection } from './connection.js';
+import { type Clock, type ClockTimer, setUnrefTimeout } from './clock.js';
 import { PoolError, describeError } from './errors.js';
-import type { NodeState } from './node.js';
-import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import type { PoolEmitter } from './events.js';
+import type { PoolLedger } from './ledger.js';
+import type { ConnectionLifecycle } from './lifecycle.js';
+import { expiresAt } from './lifetime.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
+import { PooledConnection, type NodeState, type Waiter } from './records.js';
 import { createChannel } from './diagnostics.js';
+import { retryDelayMs } from './retry.js';
+
+/**
+ * What creating connections touches: the factory and its bounds, the books a new record enters
+ * (the counts it raises, the circuit count it moves), the lifecycle's rules for a connection
+ * that arrives while its node winds down, and the one way a sponsor fails.
+ */
+export interface CreatorPool<C, N extends PoolNode>
+  extends Pick<PoolLedger<C, N>, 'setState' | 'makeIdle' | 'forgetRecord' | 'afterChange' | 'counters' | 'createMs' | 'nodeList' | 'name'>,
+    Pick<PoolEmitter, 'emit'> {
+  readonly options: Pick<
+    ResolvedOptions<C, N>,
+    'factory' | 'maxLeasesPerConnection' | 'createRetry' | 'createTimeoutMs' | 'maxLifetimeMs' | 'lifetimeJitterMs' | 'circuitBreaker'
+  >;
+  readonly clock: Clock;
+  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'isWindingDown' | 'invalidate' | 'retirementReason' | 'destroy' | 'refreshMaxLeases'>;
+  total: number;
+  creating: number;
+  openCircuits: number;
+  /** `options.permits` as the engine consults it; undefined without one. */
+  readonly permits: Pick<PermitPolicy<C, N>, 'obtain' | 'release'> | undefined;
+  failWaiter(waiter: Waiter<C, N>, error: PoolError): void;
+}
 
 /**
  * Creates connections: create timeouts, retries with full-jitter backoff, the circuit breaker's
@@ -16,7 +41,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
   private readonly attempts = new Map<PooledConnection<C, N>, AbortController>();
   private readonly backoffs = new Map<PooledConnection<C, N>, { timer: ClockTimer; wake: () => void }>();
 
-  constructor(private readonly pool: ConnectionPool<C, N>) {}
+  constructor(private readonly pool: CreatorPool<C, N>) {}
 
   /** Starts a create on `node`, counted against its limits from now on; `sponsor` is the waiter it is for. */
   start(node: NodeState<C, N>, sponsor: Waiter<C, N> | undefined): void {
@@ -46,6 +71,10 @@ export class ConnectionCreator<C, N extends PoolNode> {
     const pool = this.pool;
     const node = record.node;
     const { createRetry } = pool.options;
+    if (pool.permits !== undefined) {
+      const refusal = await pool.permits.obtain(record, this.attempts);
+      if (refusal !== undefined) return this.onPermitRefused(record, refusal);
+    }
     for (let attempt = 1; ; attempt++) {
       const started = pool.clock.now();
       const error = await this.attempt(record);
@@ -66,8 +95,8 @@ export class ConnectionCreator<C, N extends PoolNode> {
       node.lastError = describeError(error);
       pool.emit('createError', { node: node.id, error, attempt });
       this.recordFailure(node, now);
-      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node)) {
-        const delay = Math.random() * Math.min(createRetry.maxDelayMs, createRetry.baseDelayMs * 2 ** (attempt - 1));
+      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node) && record.permit?.lost.aborted !== true) {
+        const delay = retryDelayMs(createRetry, attempt);
         if (now + delay < sponsor.deadline) {
           await this.backoff(record, delay);
           if (this.mayRetry(sponsor, node)) continue;
@@ -120,7 +149,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
     const { maxLifetimeMs, lifetimeJitterMs } = pool.options;
     record.createdAt = now;
     record.lastValidatedAt = now;
-    record.expiresAt = maxLifetimeMs > 0 ? now + maxLifetimeMs - Math.random() * lifetimeJitterMs : Infinity;
+    record.expiresAt = expiresAt(now, maxLifetimeMs, lifetimeJitterMs);
     pool.counters.created++;
     node.created++;
     pool.createMs.record(durationMs);
@@ -139,6 +168,23 @@ export class ConnectionCreator<C, N extends PoolNode> {
     }
     pool.lifecycle.refreshMaxLeases(record);
     pool.makeIdle(record, now, true);
+    pool.afterChange();
+  }
+
+  /**
+   * No permit came for this create. Past the sponsor's deadline the deadline timer fails it
+   * (ACQUIRE_TIMEOUT, the wait counted like any other); when winding down, drain says so; else
+   * the source failed, and the sponsor gets CREATE_FAILED with its error. Not a node failure.
+   */
+  private onPermitRefused(record: PooledConnection<C, N>, refusal: unknown): void {
+    const pool = this.pool;
+    const sponsor = record.sponsor;
+    this.abandon(record);
+    if (sponsor === undefined || sponsor.isSettled || pool.lifecycle.isWindingDown(record.node)) return pool.afterChange();
+    // At the deadline: left to the deadline timer, without a pump that would start another wait.
+    if (sponsor.deadline <= pool.clock.now()) return;
+    sponsor.lastCreateError = refusal;
+    pool.failWaiter(sponsor, new PoolError('CREATE_FAILED', `Could not get a permit for node '${record.node.id}': ${describeError(refusal)}`, { cause: refusal }));
     pool.afterChange();
   }
 

@@ -1,9 +1,22 @@
 import { type ClockTimer, setUnrefTimeout } from './clock.js';
 import { PoolError } from './errors.js';
+import type { Clock } from './clock.js';
+import type { PoolEmitter } from './events.js';
+import type { PoolLedger } from './ledger.js';
 import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './engine.js';
-import { describeShortage } from './shortage.js';
-import type { Waiter } from './waiters.js';
+import type { Waiter } from './records.js';
+import { describeShortage, type ShortageBooks } from './shortage.js';
+import type { WaiterQueue } from './waiters.js';
+
+/** What the deadlines touch: the clock, the queue, the counters they bump, and the engine's rules for a waiter that leaves. */
+export interface DeadlinePool<C, N extends PoolNode> extends ShortageBooks<C, N>, Pick<PoolEmitter, 'emit'> {
+  readonly clock: Clock;
+  readonly waiters: WaiterQueue<C, N>;
+  readonly counters: PoolLedger<C, N>['counters'];
+  failWaiter(waiter: Waiter<C, N>, error: PoolError): void;
+  /** Hands freed capacity to waiters. */
+  pump(now?: number): void;
+}
 
 /**
  * Acquire timeouts and aborts. One timer serves every waiter's deadline: it is armed for the
@@ -15,7 +28,7 @@ export class WaiterDeadlines<C, N extends PoolNode> {
   private timer: ClockTimer | undefined;
   private armedAt = Infinity;
 
-  constructor(private readonly pool: ConnectionPool<C, N>) {}
+  constructor(private readonly pool: DeadlinePool<C, N>) {}
 
   /** Makes sure the timer fires no later than `deadline`. */
   watch(deadline: number, now: number): void {

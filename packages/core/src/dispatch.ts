@@ -1,13 +1,41 @@
+import type { AdaptiveLimiter } from './limits/limiter.js';
 import type { NodePredicate } from './balancer.js';
 import { NodeSelector } from './balancer.js';
-import type { PooledConnection } from './connection.js';
-import { PoolLease } from './lease.js';
-import { NodeChecks, type NodeState } from './node.js';
-import type { PoolNode } from './options.js';
+import type { Clock } from './clock.js';
+import type { PoolEmitter } from './events.js';
+import { PoolLease, type LeaseOwner } from './lease.js';
+import type { PoolLedger } from './ledger.js';
+import type { ConnectionLifecycle } from './lifecycle.js';
+import { NodeChecks } from './node-checks.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
 import type { PartitionState } from './partitions.js';
-import { CapacitySupply } from './supply.js';
-import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import { CapacitySupply, type SupplyPool } from './supply.js';
+import type { WaiterQueue } from './waiters.js';
+import type { NodeState, PooledConnection, Waiter } from './records.js';
+
+/**
+ * What dispatch touches: the books a grant moves (read as plain fields: this is the hot path),
+ * the queue it serves, the lifecycle's checks and validation, and the engine's rules for a
+ * waiter that leaves and a lease that ends. Everything the supply it owns needs, too.
+ */
+export interface DispatchPool<C, N extends PoolNode>
+  extends SupplyPool<C, N>,
+    LeaseOwner<C, N>,
+    Pick<PoolLedger<C, N>, 'setState' | 'makeIdle' | 'removeAvailable' | 'afterChange' | 'availableNodes' | 'counters' | 'waitMs' | 'available' | 'openCircuits'>,
+    Pick<PoolEmitter, 'emit' | 'hasAcquireListeners'> {
+  readonly options: Pick<
+    ResolvedOptions<C, N>,
+    'balancer' | 'factory' | 'maxLeasesPerConnection' | 'maxPerNode' | 'maxTotal' | 'idleOrder' | 'maxUses' | 'validateIdleForMs'
+  >;
+  readonly clock: Clock;
+  readonly waiters: WaiterQueue<C, N>;
+  readonly lifecycle: SupplyPool<C, N>['lifecycle'] & Pick<ConnectionLifecycle<C, N>, 'retire' | 'validate' | 'retirementReason'>;
+  readonly leakWatch: Set<PoolLease<C, N>> | undefined;
+  /** `options.adaptiveLimit` as the engine consults it; undefined when off. */
+  readonly limiter: Pick<AdaptiveLimiter, 'onLeaseStart'> | undefined;
+  leases: number;
+  settleWaiter(waiter: Waiter<C, N>): void;
+}
 
 /**
  * Matches capacity to demand: picks nodes and connections, grants leases, and hands freed
@@ -28,7 +56,7 @@ export class Dispatcher<C, N extends PoolNode> {
   /** Validate connections idle at least this long before handing them out; -1 = never. */
   private readonly validateAfterIdleMs: number;
 
-  constructor(private readonly pool: ConnectionPool<C, N>) {
+  constructor(private readonly pool: DispatchPool<C, N>) {
     const { options } = pool;
     this.selector = new NodeSelector(options.balancer);
     this.checks = new NodeChecks(pool.circuits, options.maxPerNode);

@@ -1,5 +1,4 @@
 import type { Clock } from './clock.js';
-import type { PooledConnection } from './connection.js';
 import { ConnectionCreator } from './creator.js';
 import { WaiterDeadlines } from './deadlines.js';
 import { Dispatcher } from './dispatch.js';
@@ -7,12 +6,11 @@ import { PoolError } from './errors.js';
 import { PoolLease, type Lease, type LeaseOutcome, type LeaseOwner } from './lease.js';
 import { PoolLedger } from './ledger.js';
 import { ConnectionLifecycle } from './lifecycle.js';
-import type { NodeState } from './node.js';
-import { type PoolNode, type ResolvedOptions } from './options.js';
+import type { AcquireOptions, PoolNode, ResolvedOptions } from './options.js';
 import { createPartitions, type PartitionState } from './partitions.js';
-import type { AcquireOptions } from './pool.js';
 import type { PoolHealthReport } from './stats.js';
-import { Waiter, WaiterQueue } from './waiters.js';
+import { Waiter, type NodeState, type PooledConnection } from './records.js';
+import { WaiterQueue } from './waiters.js';
 import { Maintainer } from './maintenance.js';
 import { noNodes, unavailable } from './supply.js';
 import { NodeMembership } from './membership.js';
@@ -22,6 +20,8 @@ import { checkCallTimeout } from './resolve-options.js';
 import { CircuitPolicy } from './circuit-policy.js';
 import type { AdaptiveLimiter, LimitChange } from './limits/limiter.js';
 import { createAdaptiveLimiter } from './limits/resolve.js';
+import { PermitPolicy } from './permits.js';
+import type { PoolStats } from './stats.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -43,6 +43,8 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
   private readonly membership: NodeMembership<C, N>;
   readonly creator: ConnectionCreator<C, N>;
   private readonly deadlines: WaiterDeadlines<C, N>;
+  /** `options.permits` as the engine consults it; undefined (and free) without one. */
+  readonly permits: PermitPolicy<C, N> | undefined;
 
   isClosed = false;
   /** The pool's latest reading of its clock. */
@@ -64,6 +66,7 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     this.needsRecycle = options.factory.reset !== undefined || options.validateOnRelease;
     this.limiter = createAdaptiveLimiter(options.adaptiveLimit, { clock: this.clock, onLimitChange: (change) => this.limitChanged(change) });
     this.lifecycle = new ConnectionLifecycle(this);
+    this.permits = options.permits === undefined ? undefined : new PermitPolicy(options.permits, this);
     this.circuits = new CircuitPolicy(options.circuitBreaker, options.createRetry.baseDelayMs, this);
     this.dispatcher = new Dispatcher(this);
     this.creator = new ConnectionCreator(this);
@@ -277,6 +280,19 @@ export class ConnectionPool<C, N extends PoolNode> extends PoolLedger<C, N> impl
     if (waiter.isSettled) return;
     this.settleWaiter(waiter);
     waiter.reject(error);
+  }
+
+  // ---- books ----
+
+  override forgetRecord(record: PooledConnection<C, N>): void {
+    super.forgetRecord(record);
+    if (record.permit !== undefined) this.permits?.release(record);
+  }
+
+  override stats(): PoolStats {
+    const stats = super.stats();
+    this.permits?.addStats(stats);
+    return stats;
   }
 
   // ---- nodes ----

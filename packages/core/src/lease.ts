@@ -1,36 +1,10 @@
-import type { PooledConnection } from './connection.js';
 import { PoolError } from './errors.js';
-import { invalidOption, rejectUnknownOptions } from './resolve-options.js';
-import type { PoolNode } from './options.js';
+import { invalidOption, rejectUnknownOptions } from './option-checks.js';
+import type { Lease, LeaseOutcome, PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
+import type { PooledConnection } from './records.js';
 
-/** One user's hold on a connection, from acquire to release or destroy. */
-export interface Lease<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
-  readonly connection: C;
-  readonly node: N;
-  /** ms epoch when the connection was created. */
-  readonly createdAt: number;
-  /** ms epoch of this lease. */
-  readonly acquiredAt: number;
-  /** Leases this connection has served, this one included. */
-  readonly useCount: number;
-  /**
-   * Gives the connection back. A second call rejects LEASE_RELEASED. With `adaptiveLimit` on,
-   * `outcome` tells the node's limit what the operation cost (see {@link LeaseOutcome}); without
-   * it the sample is acquire-to-release, not dropped.
-   */
-  release(outcome?: LeaseOutcome): Promise<void>;
-  /** The connection is broken: close it, never reuse it. */
-  destroy(reason?: unknown): Promise<void>;
-}
-
-/** What the operation done on a lease cost, for the node's adaptive limit. */
-export interface LeaseOutcome {
-  /** The operation's own latency (send to reply), ms; default acquire-to-release. */
-  latencyMs?: number;
-  /** The operation failed as an overloaded backend fails (timeout, 503/429, RESOURCE_EXHAUSTED); default false. */
-  dropped?: boolean;
-}
+export type { Lease, LeaseOutcome } from './options.js';
 
 /** What a lease needs from its pool. */
 export interface LeaseOwner<C, N extends PoolNode> {

@@ -1,8 +1,7 @@
 import { setUnrefTimeout, type Clock, type ClockTimer } from './clock.js';
-import type { ConnectionState, PooledConnection } from './connection.js';
 import { PoolEmitter } from './events.js';
 import { Histogram } from './histogram.js';
-import type { NodeState } from './node.js';
+import type { ConnectionState, NodeState, PooledConnection } from './records.js';
 import type { PoolNode } from './options.js';
 import type { PartitionState } from './partitions.js';
 import type { PoolStats } from './stats.js';

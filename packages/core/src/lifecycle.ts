@@ -1,11 +1,28 @@
+import type { PermitPolicy } from './permits.js';
 import { abortAfter, raceAbort } from './abort.js';
-import type { PooledConnection } from './connection.js';
 import { describeError } from './errors.js';
-import type { DestroyReason } from './events.js';
-import type { ConnectionPool } from './engine.js';
-import type { NodeState } from './node.js';
-import type { PoolNode } from './options.js';
+import type { Clock } from './clock.js';
+import type { DestroyReason, PoolEmitter } from './events.js';
+import type { PoolLedger } from './ledger.js';
+import type { NodeState, PooledConnection } from './records.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
 import { destroyChannel } from './diagnostics.js';
+
+/**
+ * What a connection's lifecycle touches: the factory and the options that bound its calls, the
+ * books it moves records through, and the engine's rule for a connection back in service.
+ */
+export interface LifecyclePool<C, N extends PoolNode>
+  extends Pick<PoolLedger<C, N>, 'setState' | 'removeAvailable' | 'forgetRecord' | 'afterChange' | 'counters' | 'name'>,
+    Pick<PoolEmitter, 'emit'> {
+  readonly options: Pick<ResolvedOptions<C, N>, 'factory' | 'validateOnRelease' | 'maxUses' | 'createTimeoutMs' | 'maxLeasesPerConnection'>;
+  readonly clock: Clock;
+  readonly isClosed: boolean;
+  /** Back into service: straight to the first waiter when possible, else idle. */
+  reuse(record: PooledConnection<C, N>, now: number): void;
+  /** `options.permits` as the engine consults it; undefined without one. */
+  readonly permits: Pick<PermitPolicy<C, N>, 'shouldReturn'> | undefined;
+}
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -14,7 +31,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * out (retired, destroyed, forgotten): everything that calls the factory on an existing connection.
  */
 export class ConnectionLifecycle<C, N extends PoolNode> {
-  constructor(private readonly pool: ConnectionPool<C, N>) {}
+  constructor(private readonly pool: LifecyclePool<C, N>) {}
 
   /**
    * Runs factory.reset, synchronously when it returns no promise, so the connection is reused
@@ -45,6 +62,8 @@ export class ConnectionLifecycle<C, N extends PoolNode> {
     if (record.isRetired) return 'broken';
     if (record.useCount >= this.pool.options.maxUses) return 'maxUses';
     if (record.expiresAt <= now) return 'lifetime';
+    // Only once it served a lease: a fresh connection is not handed back before its first use.
+    if (record.permit !== undefined && record.useCount > 0 && this.pool.permits?.shouldReturn(record) === true) return 'lifetime';
     return undefined;
   }
 

@@ -1,11 +1,40 @@
-import type { ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from './clock.js';
 import { setUnrefTimeout } from './clock.js';
-import type { PooledConnection } from './connection.js';
 import { describeError } from './errors.js';
-import type { NodeState } from './node.js';
-import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './engine.js';
+import type { NodeState, PooledConnection } from './records.js';
+import type { CircuitPolicy } from './circuit-policy.js';
+import type { ConnectionCreator } from './creator.js';
+import type { PoolEmitter } from './events.js';
+import type { PoolLease } from './lease.js';
+import type { PoolLedger } from './ledger.js';
+import type { ConnectionLifecycle } from './lifecycle.js';
+import type { AcquireOptions, Lease, PoolNode, ResolvedOptions } from './options.js';
 import type { NodeHealth, PoolHealthReport } from './stats.js';
+
+/**
+ * What the maintainer touches on its tick and in health(): the timing options, the nodes and
+ * their circuits, idle connections (destroy, validate, back to idle), warm-up creates, the
+ * leases it watches for leaks, and acquire itself for a health probe of an empty node.
+ */
+export interface MaintainedPool<C, N extends PoolNode>
+  extends Pick<PoolLedger<C, N>, 'setState' | 'makeIdle' | 'afterChange' | 'nodeList' | 'total' | 'counters'>,
+    Pick<PoolEmitter, 'emit'> {
+  readonly options: Pick<
+    ResolvedOptions<C, N>,
+    'factory' | 'idleTimeoutMs' | 'maxLifetimeMs' | 'healthCheckIntervalMs' | 'leakDetectionMs' | 'minIdlePerNode' | 'maxPerNode' | 'maxTotal' | 'createTimeoutMs'
+  >;
+  readonly clock: Clock;
+  readonly isClosed: boolean;
+  /** The pool's latest reading of its clock; each tick refreshes it. */
+  lastNow: number;
+  readonly circuits: Pick<CircuitPolicy<C, N>, 'refresh'>;
+  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'destroy' | 'validate' | 'retirementReason'>;
+  readonly creator: Pick<ConnectionCreator<C, N>, 'start'>;
+  readonly leakWatch: ReadonlySet<PoolLease<C, N>> | undefined;
+  /** Hands freed capacity to waiters. */
+  pump(now?: number): void;
+  acquire(options?: AcquireOptions): Promise<Lease<C, N>>;
+}
 
 /**
  * The pool's one background timer: evicts idle and expired connections, validates idle ones,
@@ -17,7 +46,7 @@ export class Maintainer<C, N extends PoolNode> {
   /** Idle connections under background validation, per node: still idle as far as warm-up counts. */
   private readonly checking = new Map<NodeState<C, N>, number>();
 
-  constructor(private readonly pool: ConnectionPool<C, N>) {
+  constructor(private readonly pool: MaintainedPool<C, N>) {
     const { idleTimeoutMs, maxLifetimeMs, healthCheckIntervalMs, leakDetectionMs } = pool.options;
     const candidates = [1000, idleTimeoutMs / 2, maxLifetimeMs / 2, healthCheckIntervalMs, leakDetectionMs / 2].filter((ms) => ms > 0);
     this.intervalMs = Math.max(1, Math.min(...candidates));
@@ -84,7 +113,9 @@ export class Maintainer<C, N extends PoolNode> {
     }
     if (record.state !== 'validating') return isValid;
     if (!isValid || record.isRetired || pool.isClosed || record.node.isRemoved || record.node.isDraining) {
-      await pool.lifecycle.destroy(record, isValid ? 'drain' : 'invalid', record.retiredBecause);
+      // Retired during the check: say why (node removed, drain, invalidated) as for an idle one.
+      const reason = isValid ? (pool.lifecycle.retirementReason(record, pool.clock.now()) ?? 'drain') : 'invalid';
+      await pool.lifecycle.destroy(record, reason, record.retiredBecause);
       return isValid;
     }
     pool.makeIdle(record, pool.clock.now(), false);

@@ -1,17 +1,40 @@
-import type { PooledConnection } from './connection.js';
+import type { AdaptiveLimiter } from './limits/limiter.js';
 import { PoolError } from './errors.js';
-import type { DestroyReason } from './events.js';
-import { NodeState } from './node.js';
+import type { ConnectionCreator } from './creator.js';
+import type { DestroyReason, PoolEmitter } from './events.js';
+import type { PoolLedger } from './ledger.js';
+import type { ConnectionLifecycle } from './lifecycle.js';
+import { NodeState, type PooledConnection, type Waiter } from './records.js';
 import type { PoolNode } from './options.js';
 import { checkNode } from './resolve-options.js';
-import type { ConnectionPool } from './engine.js';
+import type { WaiterQueue } from './waiters.js';
+
+/**
+ * What adding, removing and draining nodes touches: the node books (list, map, circuit count),
+ * the waiters that named a removed node, the connections it retires, and the watchers it waits on.
+ */
+export interface MemberPool<C, N extends PoolNode>
+  extends Pick<PoolLedger<C, N>, 'nodeList' | 'nodeMap' | 'openCircuits' | 'removeAvailable' | 'whenDone' | 'afterChange'>,
+    Pick<PoolEmitter, 'emit'> {
+  readonly isClosed: boolean;
+  readonly waiters: Pick<WaiterQueue<C, N>, 'forEach'>;
+  readonly creator: Pick<ConnectionCreator<C, N>, 'abort'>;
+  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'destroy'>;
+  /** `options.adaptiveLimit` as the engine consults it; undefined when off. */
+  readonly limiter: Pick<AdaptiveLimiter, 'limitOf' | 'forget'> | undefined;
+  failWaiter(waiter: Waiter<C, N>, error: PoolError): void;
+  /** Tops every node up to minIdlePerNode. */
+  warm(): void;
+  /** Hands freed capacity to waiters. */
+  pump(now?: number): void;
+}
 
 /** The pool's nodes: adding, removing and draining them at run time, and emptying one. */
 export class NodeMembership<C, N extends PoolNode> {
   /** The nodes as the user gave them, rebuilt only when membership changes. */
   view: readonly N[] = [];
 
-  constructor(private readonly pool: ConnectionPool<C, N>) {}
+  constructor(private readonly pool: MemberPool<C, N>) {}
 
   insert(node: N): NodeState<C, N> {
     const pool = this.pool;

@@ -6,7 +6,7 @@ const NAMES = [
   'factory', 'nodes', 'name', 'minIdlePerNode', 'maxPerNode', 'maxTotal', 'maxLeasesPerConnection', 'maxWaiting',
   'acquireTimeoutMs', 'createTimeoutMs', 'idleTimeoutMs', 'maxLifetimeMs', 'lifetimeJitterMs', 'maxUses',
   'validateOnAcquire', 'validateOnRelease', 'healthCheckIntervalMs', 'idleOrder', 'partitions', 'balancer',
-  'createRetry', 'circuitBreaker', 'leakDetectionMs', 'priorityAgingMs', 'clock', 'adaptiveLimit',
+  'createRetry', 'circuitBreaker', 'leakDetectionMs', 'priorityAgingMs', 'clock', 'adaptiveLimit', 'permits',
 ] as const satisfies readonly PoolOptionName[];
 
 /**

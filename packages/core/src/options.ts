@@ -1,6 +1,5 @@
-import type { AdaptiveLimitOptions, ResolvedAdaptiveLimit } from './limits/resolve.js';
 import type { Clock } from './clock.js';
-import type { Balancer, BalancerName } from './balancer.js';
+import type { PermitSource } from './permit-source.js';
 
 /** One backend endpoint. Transport packages extend it with their endpoint fields. */
 export interface PoolNode {
@@ -121,6 +120,12 @@ export interface PoolOptions<C, N extends PoolNode = PoolNode> {
   clock?: Clock;
   /** Per-node concurrency limit on leases that follows latency (gradient2, aimd, vegas); default false. */
   adaptiveLimit?: false | AdaptiveLimitOptions;
+  /**
+   * Default none. A permit per connection, asked for before each create and given back once the
+   * destroy settled: e.g. `@pool/fleet`'s `redisPermits`, a cap shared by every replica. The
+   * wait counts against the acquire's timeout; a lost permit retires its connection.
+   */
+  permits?: PermitSource<N>;
 }
 
 /** Options with every default filled in. */
@@ -152,4 +157,103 @@ export interface ResolvedOptions<C, N extends PoolNode> {
   priorityAgingMs: number;
   clock: Clock;
   adaptiveLimit: ResolvedAdaptiveLimit | false;
+  permits: PermitSource<N> | undefined;
+}
+
+export type BalancerName = 'round-robin' | 'least-connections' | 'p2c' | 'random';
+
+/** What a custom balancer sees of one candidate node. */
+export interface NodeLoad<N extends PoolNode = PoolNode> {
+  readonly node: N;
+  /** Leases outstanding on the node. */
+  readonly leases: number;
+  /** Connections of the node, creating ones included. */
+  readonly total: number;
+  readonly idle: number;
+  /** The node's `weight`, default 1. */
+  readonly weight: number;
+}
+
+/**
+ * A custom node selection: given the nodes that can serve now, return the one to use (or
+ * undefined to wait). Called only when the pool has more than one candidate.
+ */
+export type Balancer<N extends PoolNode = PoolNode> = (
+  candidates: readonly NodeLoad<N>[],
+  request: { affinityKey?: string },
+) => NodeLoad<N> | undefined;
+
+/** One user's hold on a connection, from acquire to release or destroy. */
+export interface Lease<C, N extends PoolNode = PoolNode> extends AsyncDisposable {
+  readonly connection: C;
+  readonly node: N;
+  /** ms epoch when the connection was created. */
+  readonly createdAt: number;
+  /** ms epoch of this lease. */
+  readonly acquiredAt: number;
+  /** Leases this connection has served, this one included. */
+  readonly useCount: number;
+  /**
+   * Gives the connection back. A second call rejects LEASE_RELEASED. With `adaptiveLimit` on,
+   * `outcome` tells the node's limit what the operation cost (see {@link LeaseOutcome}); without
+   * it the sample is acquire-to-release, not dropped.
+   */
+  release(outcome?: LeaseOutcome): Promise<void>;
+  /** The connection is broken: close it, never reuse it. */
+  destroy(reason?: unknown): Promise<void>;
+}
+
+/** What the operation done on a lease cost, for the node's adaptive limit. */
+export interface LeaseOutcome {
+  /** The operation's own latency (send to reply), ms; default acquire-to-release. */
+  latencyMs?: number;
+  /** The operation failed as an overloaded backend fails (timeout, 503/429, RESOURCE_EXHAUSTED); default false. */
+  dropped?: boolean;
+}
+
+export interface AcquireOptions {
+  /** A specific node; otherwise the balancer picks. */
+  node?: string;
+  /** Same key, same node while it is healthy (rendezvous hashing). */
+  affinityKey?: string;
+  /** Counts against that partition's cap from acquire to release. */
+  partition?: string;
+  /** Higher first; default 0, or the partition's priority. */
+  priority?: number;
+  signal?: AbortSignal;
+  /**
+   * Overrides acquireTimeoutMs for this call, ms: a number >= 0 (0 = only what is free now) or
+   * Infinity. Anything else (NaN, '50', -1) rejects INVALID_OPTIONS naming timeoutMs.
+   */
+  timeoutMs?: number;
+}
+
+/** The algorithms `adaptiveLimit.algorithm` names. */
+export type AdaptiveAlgorithm = 'gradient2' | 'aimd' | 'vegas';
+
+/** The bounds every algorithm keeps its limit within. */
+export interface LimitBounds {
+  /** Lowest limit, >= 1. */
+  min: number;
+  /** Highest limit, >= min; may be Infinity. */
+  max: number;
+  /** Starting limit, within [min, max]. */
+  initial: number;
+}
+
+/** The pool option `adaptiveLimit` when it is on. */
+export interface AdaptiveLimitOptions {
+  /** Which algorithm moves each node's limit; default 'gradient2'. */
+  algorithm?: AdaptiveAlgorithm;
+  /** Each node's limit before its first samples; default min(max, 4): gradient2 and vegas learn their no-load latency from the first samples, which must not be queued ones. */
+  initial?: number;
+  /** The lowest limit; default 1. */
+  min?: number;
+  /** The highest limit; default what maxPerNode × maxLeasesPerConnection allow. */
+  max?: number;
+}
+
+/** The option resolved: the algorithm and integer bounds with min <= initial <= max. */
+export interface ResolvedAdaptiveLimit extends LimitBounds {
+  algorithm: AdaptiveAlgorithm;
 }

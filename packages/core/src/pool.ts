@@ -2,26 +2,11 @@ import { acquireChannel, publishImmediateAcquire, type AcquireChannelContext } f
 import { ConnectionPool } from './engine.js';
 import type { PoolEventName, PoolListener } from './events.js';
 import type { Lease, PoolLease } from './lease.js';
-import type { PoolNode, PoolOptions } from './options.js';
+import type { AcquireOptions, PoolNode, PoolOptions } from './options.js';
+
+export type { AcquireOptions } from './options.js';
 import { checkCallTimeout, resolveOptions } from './resolve-options.js';
 import type { PoolHealthReport, PoolStats } from './stats.js';
-
-export interface AcquireOptions {
-  /** A specific node; otherwise the balancer picks. */
-  node?: string;
-  /** Same key, same node while it is healthy (rendezvous hashing). */
-  affinityKey?: string;
-  /** Counts against that partition's cap from acquire to release. */
-  partition?: string;
-  /** Higher first; default 0, or the partition's priority. */
-  priority?: number;
-  signal?: AbortSignal;
-  /**
-   * Overrides acquireTimeoutMs for this call, ms: a number >= 0 (0 = only what is free now) or
-   * Infinity. Anything else (NaN, '50', -1) rejects INVALID_OPTIONS naming timeoutMs.
-   */
-  timeoutMs?: number;
-}
 
 /**
  * Acquire options as a transport's per-call options carry them: the wait is `acquireTimeoutMs`,

@@ -1,9 +1,19 @@
-import type { PoolNode } from './options.js';
-import type { ConnectionPool } from './engine.js';
-import type { Waiter } from './waiters.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
+import type { NodeState, Waiter } from './records.js';
+
+/** What a shortage report reads: the limits and the pool-wide counts. */
+export interface ShortageBooks<C, N extends PoolNode> {
+  readonly options: Pick<ResolvedOptions<C, N>, 'maxPerNode' | 'maxTotal' | 'maxLeasesPerConnection'>;
+  readonly nodeList: readonly NodeState<C, N>[];
+  readonly total: number;
+  readonly active: number;
+  readonly creating: number;
+  readonly leases: number;
+  readonly waiters: { readonly size: number };
+}
 
 /** Says what was full for a waiter that timed out: the first thing a user needs to tune. */
-export function describeShortage<C, N extends PoolNode>(pool: ConnectionPool<C, N>, waiter: Waiter<C, N>): string {
+export function describeShortage<C, N extends PoolNode>(pool: ShortageBooks<C, N>, waiter: Waiter<C, N>): string {
   const { maxPerNode, maxTotal, maxLeasesPerConnection } = pool.options;
   const parts: string[] = [];
   if (waiter.partition && !waiter.partition.hasRoom) {

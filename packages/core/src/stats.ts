@@ -1,4 +1,4 @@
-import type { CircuitState } from './node.js';
+import type { CircuitState } from './records.js';
 import type { LatencySummary } from './histogram.js';
 
 export type { LatencySummary } from './histogram.js';
@@ -29,6 +29,15 @@ export interface NodeStats {
    * maxPerNode × maxLeasesPerConnection.
    */
   limit: number;
+  /** With `PoolOptions.permits` only: this node's permits held and creates waiting for one. */
+  permits?: PermitStats;
+}
+
+export interface PermitStats {
+  /** Permits held: one per connection from the start of its create until its destroy settled. */
+  held: number;
+  /** Creates waiting for a permit. */
+  waiting: number;
 }
 
 export interface PartitionStats {
@@ -71,6 +80,8 @@ export interface PoolStats {
   useMs: LatencySummary;
   nodes: Record<string, NodeStats>;
   partitions: Record<string, PartitionStats>;
+  /** With `PoolOptions.permits` only: permits held and creates waiting for one, over all nodes. */
+  permits?: PermitStats;
 }
 
 export interface NodeHealth {

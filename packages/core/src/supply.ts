@@ -1,10 +1,24 @@
 import type { NodeSelector } from './balancer.js';
 import { PoolError } from './errors.js';
-import type { ConnectionPool } from './engine.js';
-import type { PooledConnection } from './connection.js';
-import type { NodeChecks, NodeState } from './node.js';
-import type { PoolNode } from './options.js';
-import type { Waiter } from './waiters.js';
+import type { NodeChecks } from './node-checks.js';
+import type { CircuitPolicy } from './circuit-policy.js';
+import type { ConnectionCreator } from './creator.js';
+import type { ConnectionLifecycle } from './lifecycle.js';
+import type { PoolNode, ResolvedOptions } from './options.js';
+import type { NodeState, PooledConnection, Waiter } from './records.js';
+
+/** What supplying capacity reads and starts: the limits, the nodes and their circuits, a create, an eviction, and the one way a waiter fails. */
+export interface SupplyPool<C, N extends PoolNode> {
+  readonly options: Pick<ResolvedOptions<C, N>, 'maxLeasesPerConnection' | 'maxPerNode' | 'maxTotal'>;
+  readonly nodeList: readonly NodeState<C, N>[];
+  readonly total: number;
+  readonly circuits: Pick<CircuitPolicy<C, N>, 'refresh' | 'waitMs' | 'isEveryCircuitOpen'>;
+  readonly creator: Pick<ConnectionCreator<C, N>, 'start'>;
+  readonly lifecycle: Pick<ConnectionLifecycle<C, N>, 'destroy'>;
+  failWaiter(waiter: Waiter<C, N>, error: PoolError): void;
+  /** Hands freed capacity to waiters. */
+  pump(now?: number): void;
+}
 
 /**
  * What a waiter gets when no connection is free: a seat on a create or a validation already under
@@ -17,7 +31,7 @@ export class CapacitySupply<C, N extends PoolNode> {
   private readonly isExclusive: boolean;
 
   constructor(
-    private readonly pool: ConnectionPool<C, N>,
+    private readonly pool: SupplyPool<C, N>,
     private readonly selector: NodeSelector<C, N>,
     /** The dispatcher's node tests, already set to the time of this dispatch. */
     private readonly checks: NodeChecks<C, N>,
@@ -142,7 +156,7 @@ export function unavailable<C, N extends PoolNode>(node: NodeState<C, N>): PoolE
 }
 
 /** The error for an acquire no node can serve now: every circuit open (say when the next trial is due), or nodes draining. */
-function unavailableAll<C, N extends PoolNode>(pool: ConnectionPool<C, N>, now: number, cause: unknown): PoolError {
+function unavailableAll<C, N extends PoolNode>(pool: SupplyPool<C, N>, now: number, cause: unknown): PoolError {
   let message: string;
   if (pool.circuits.isEveryCircuitOpen) {
     let nextTrialMs = Infinity;

@@ -1,51 +1,5 @@
-import type { PooledConnection } from './connection.js';
-import type { NodeState } from './node.js';
 import type { PoolNode } from './options.js';
-import type { PartitionState } from './partitions.js';
-import type { Lease } from './lease.js';
-
-/** An acquire that found no capacity, queued until it is served, times out or aborts. */
-export class Waiter<C, N extends PoolNode> {
-  prev: Waiter<C, N> | undefined = undefined;
-  next: Waiter<C, N> | undefined = undefined;
-  level: PriorityLevel<C, N> | undefined = undefined;
-  isSettled = false;
-  /** A create (or an eviction to make room) is under way on this waiter's behalf. */
-  hasPendingCreate = false;
-  /** The connection being validated for this waiter. */
-  validating: PooledConnection<C, N> | undefined = undefined;
-  /** Nodes whose create failed for this waiter; failover skips them. */
-  failedNodes: string[] | undefined = undefined;
-  lastCreateError: unknown = undefined;
-  abortListener: (() => void) | undefined = undefined;
-  /** Settle the acquire's promise; set right after construction. */
-  resolve: (lease: Lease<C, N>) => void = noop;
-  reject: (error: unknown) => void = noop;
-
-  constructor(
-    readonly priority: number,
-    readonly enqueuedAt: number,
-    readonly sequence: number,
-    readonly deadline: number,
-    readonly node: NodeState<C, N> | undefined,
-    readonly affinityKey: string | undefined,
-    readonly partition: PartitionState | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly stack: string | undefined,
-  ) {}
-}
-
-function noop(): void {}
-
-/** Waiters of one priority, FIFO. */
-class PriorityLevel<C, N extends PoolNode> {
-  head: Waiter<C, N> | undefined = undefined;
-  tail: Waiter<C, N> | undefined = undefined;
-  /** Cursor used while iterating in merged order. */
-  cursor: Waiter<C, N> | undefined = undefined;
-
-  constructor(readonly priority: number) {}
-}
+import { PriorityLevel, type Waiter } from './records.js';
 
 /**
  * Waiters in service order: highest effective priority first, FIFO within a priority. A

@@ -13,6 +13,7 @@ import { measureIdleBytes } from '../heap.js';
 import { partitionedLoad } from '../partitioned-load.js';
 import { baselineCoreContestant, coreChannelContestant, coreOtelContestant, corePrometheusContestant } from '../observed-contestants.js';
 import { acquireChannel } from '../channel-probe.js';
+import { baselineTable } from './core-baseline.js';
 
 const CORE = '@pool/core';
 const CORE_PARTITIONS_UNUSED = '@pool/core, partitions configured, unused';
@@ -124,6 +125,11 @@ function unsubscribedCheckNs(): number {
 
 export async function run(): Promise<BenchTable> {
   if (process.env['BENCH_CORE_ONLY'] === 'observability') return observabilityTable();
+  if (process.env['BENCH_CORE_ONLY'] === 'baseline') {
+    const baseline = process.env['BENCH_CORE_BASELINE'];
+    if (!baseline) throw new Error('BENCH_CORE_ONLY=baseline needs BENCH_CORE_BASELINE=/path/to/core/dist/index.js');
+    return baselineTable(baseline);
+  }
   const uncontended = `uncontended: 4 callers, max ${MAX}`;
   const contended = `contended: 32 callers, max ${MAX}`;
   const nodes = 'nodes: 4 callers, max 8 per node';

@@ -1,3 +1,5 @@
+import type { LimitBounds } from '../options.js';
+
 /**
  * One concurrency-limit algorithm for one node: it reads operation latencies and says how many
  * operations may be in flight at once. Implementations: {@link Gradient2Limit}, {@link AimdLimit},
@@ -16,16 +18,6 @@ export interface ConcurrencyLimit {
   onSample(now: number, latencyMs: number, inflight: number, dropped: boolean): void;
 }
 
-/** The bounds every algorithm keeps its limit within. */
-export interface LimitBounds {
-  /** Lowest limit, >= 1. */
-  min: number;
-  /** Highest limit, >= min; may be Infinity. */
-  max: number;
-  /** Starting limit, within [min, max]. */
-  initial: number;
-}
-
 /** `value` clamped into [min, max]. */
 export function clampLimit(value: number, bounds: LimitBounds): number {
   return value < bounds.min ? bounds.min : value > bounds.max ? bounds.max : value;
@@ -36,3 +28,5 @@ export function grantedLimit(estimate: number, bounds: LimitBounds): number {
   const floored = Math.floor(estimate);
   return floored < bounds.min ? bounds.min : floored;
 }
+
+export type { LimitBounds } from '../options.js';

@@ -1,31 +1,13 @@
 import type { Clock } from '../clock.js';
-import { checkNumber, invalidOption, rejectUnknownOptions } from '../resolve-options.js';
+import { checkNumber, invalidOption, rejectUnknownOptions } from '../option-checks.js';
 import { AimdLimit } from './aimd.js';
 import { Gradient2Limit } from './gradient2.js';
-import type { LimitBounds } from './limit.js';
+import type { AdaptiveAlgorithm, AdaptiveLimitOptions, LimitBounds, ResolvedAdaptiveLimit } from '../options.js';
 import { AdaptiveLimiter, type ConcurrencyLimitFactory, type LimitChange } from './limiter.js';
 import { VegasLimit } from './vegas.js';
 
 /** The algorithms `adaptiveLimit.algorithm` names. */
-export const ADAPTIVE_ALGORITHMS = ['gradient2', 'aimd', 'vegas'] as const;
-export type AdaptiveAlgorithm = (typeof ADAPTIVE_ALGORITHMS)[number];
-
-/** The pool option `adaptiveLimit` when it is on. */
-export interface AdaptiveLimitOptions {
-  /** Which algorithm moves each node's limit; default 'gradient2'. */
-  algorithm?: AdaptiveAlgorithm;
-  /** Each node's limit before its first samples; default min(max, 4): gradient2 and vegas learn their no-load latency from the first samples, which must not be queued ones. */
-  initial?: number;
-  /** The lowest limit; default 1. */
-  min?: number;
-  /** The highest limit; default what maxPerNode × maxLeasesPerConnection allow. */
-  max?: number;
-}
-
-/** The option resolved: the algorithm and integer bounds with min <= initial <= max. */
-export interface ResolvedAdaptiveLimit extends LimitBounds {
-  algorithm: AdaptiveAlgorithm;
-}
+export const ADAPTIVE_ALGORITHMS = ['gradient2', 'aimd', 'vegas'] as const satisfies readonly AdaptiveAlgorithm[];
 
 const NAMES = ['algorithm', 'initial', 'min', 'max'] as const satisfies readonly (keyof AdaptiveLimitOptions)[];
 
@@ -81,3 +63,5 @@ export function createAdaptiveLimiter(
   if (resolved === false) return undefined;
   return new AdaptiveLimiter(resolved, limitFactoryOf(resolved.algorithm), context);
 }
+
+export type { AdaptiveAlgorithm, AdaptiveLimitOptions, ResolvedAdaptiveLimit } from '../options.js';

@@ -40,7 +40,8 @@ async function restarter(restart: () => Promise<void>): Promise<Record<string, s
   return { CONTROL: control.url };
 }
 
-describe('@pool/http2 in a plain node process', () => {
+// Each test starts child node processes (two for the first, with test certificates): give them room on a loaded machine.
+describe('@pool/http2 in a plain node process', { timeout: 60_000 }, () => {
   test('the first request to a healthy server answers (h2c and TLS), and drain leaves nothing open', async () => {
     const plain = await h2();
     const result = await scenario('healthy', plain.origin);

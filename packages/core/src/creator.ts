@@ -6,7 +6,7 @@ import type { PoolEmitter } from './events.js';
 import type { PoolLedger } from './ledger.js';
 import type { ConnectionLifecycle } from './lifecycle.js';
 import { expiresAt } from './lifetime.js';
-import type { PoolNode, ResolvedOptions } from './options.js';
+import type { ConnectionFactory, PoolNode, ResolvedOptions } from './options.js';
 import { PooledConnection, type NodeState, type Waiter } from './records.js';
 import { createChannel } from './diagnostics.js';
 import { retryDelayMs } from './retry.js';
@@ -95,7 +95,7 @@ export class ConnectionCreator<C, N extends PoolNode> {
       node.lastError = describeError(error);
       pool.emit('createError', { node: node.id, error, attempt });
       this.recordFailure(node, now);
-      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node) && record.permit?.lost.aborted !== true) {
+      if (attempt < createRetry.attempts && sponsor !== undefined && this.mayRetry(sponsor, node) && record.permit?.lost.aborted !== true && isRetryable(pool.options.factory, error, node.node)) {
         const delay = retryDelayMs(createRetry, attempt);
         if (now + delay < sponsor.deadline) {
           await this.backoff(record, delay);
@@ -237,5 +237,15 @@ export class ConnectionCreator<C, N extends PoolNode> {
       };
       this.backoffs.set(record, { timer: setUnrefTimeout(this.pool.clock, wake, ms), wake });
     });
+  }
+}
+
+/** A factory's own word on whether a failed create may be tried again (default: yes); a throw in it counts as yes. */
+function isRetryable<C, N extends PoolNode>(factory: ConnectionFactory<C, N>, error: unknown, node: N): boolean {
+  if (factory.isRetryable === undefined) return true;
+  try {
+    return factory.isRetryable(error, node) !== false;
+  } catch {
+    return true;
   }
 }

@@ -41,6 +41,13 @@ export interface ConnectionFactory<C, N extends PoolNode = PoolNode> {
    * clamped to [1, maxLeasesPerConnection].
    */
   maxLeases?(connection: C, node: N): number;
+  /**
+   * Whether a failed create is worth another try under `createRetry`; default: every failure is.
+   * Return false for failures a retry cannot mend (an SSH host key the client refuses, a wrong
+   * password): the waiter then gets CREATE_FAILED at once instead of after the backoff. The
+   * failure still counts towards the node's circuit.
+   */
+  isRetryable?(error: unknown, node: N): boolean;
 }
 
 export interface PartitionOptions {

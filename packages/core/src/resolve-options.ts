@@ -25,7 +25,7 @@ export function resolveOptions<C, N extends PoolNode>(options: PoolOptions<C, N>
   for (const method of ['create', 'destroy'] as const) {
     if (typeof factory[method] !== 'function') throw invalidOption(`factory.${method}`, factory[method], 'must be a function');
   }
-  for (const method of ['validate', 'reset', 'isBroken', 'maxLeases'] as const) {
+  for (const method of ['validate', 'reset', 'isBroken', 'maxLeases', 'isRetryable'] as const) {
     if (factory[method] !== undefined && typeof factory[method] !== 'function') {
       throw invalidOption(`factory.${method}`, factory[method], 'must be a function when given');
     }

@@ -44,3 +44,32 @@ describe('holdProcess', () => {
     expect(openProcessHolds()).toBe(before);
   });
 });
+
+describe('factory.isRetryable', () => {
+  it('a failure the factory calls final is not retried; others are', async () => {
+    const { createPool, isPoolError } = await import('../src/index.js');
+    let creates = 0;
+    const pool = createPool({
+      createRetry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      circuitBreaker: false,
+      factory: {
+        create: async () => {
+          creates++;
+          throw Object.assign(new Error(creates === 1 ? 'transient' : 'final'), { isFinal: creates > 1 });
+        },
+        destroy() {},
+        isRetryable: (error) => !(error as { isFinal?: boolean }).isFinal,
+      },
+    });
+    const error = await pool.acquire().catch((caught: unknown) => caught);
+    expect(isPoolError(error, 'CREATE_FAILED')).toBe(true);
+    // First try transient (retried), second final (not retried): two creates of three allowed.
+    expect(creates).toBe(2);
+    await pool.close();
+  });
+
+  it('must be a function when given', async () => {
+    const { createPool } = await import('../src/index.js');
+    expect(() => createPool({ factory: { create: async () => ({}), destroy() {}, isRetryable: true as never } })).toThrow('factory.isRetryable');
+  });
+});

@@ -2,7 +2,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { ConnectionFactory, CreateContext } from '@pool/core';
 import ssh2 from 'ssh2';
 import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
-import { describeDriverError, scrubbed, SshError } from './errors.js';
+import { describeDriverError, isSshError, scrubbed, SshError } from './errors.js';
 import {
   checkHostKey, knownHostsName, parseKnownHosts, preferredHostKeyAlgorithms, readKnownHostsFile,
   type HostKeyPolicy, type KnownHostEntry,
@@ -72,6 +72,8 @@ export function createSshFactory(ssh: ResolvedSshOptions): ConnectionFactory<Cli
     destroy: (client) => disconnect(client),
     isBroken: (_error, client) => !isAlive(client, 0),
     maxLeases: (client, node) => states.get(client)?.limits.learnedMaxSessions ?? node.maxSessions ?? Number.MAX_SAFE_INTEGER,
+    // A refused host key stays refused (and no credential was sent): fail at once, no backoff.
+    isRetryable: (error) => !isSshError(error, 'HOST_KEY_UNKNOWN') && !isSshError(error, 'HOST_KEY_MISMATCH') && !isSshError(error, 'HOST_KEY_REVOKED'),
   };
 }
 

@@ -7,6 +7,7 @@ import type { AcquireOptions, PoolNode, PoolOptions } from './options.js';
 export type { AcquireOptions } from './options.js';
 import { checkCallTimeout, resolveOptions } from './resolve-options.js';
 import type { PoolHealthReport, PoolStats } from './stats.js';
+import { holdWhile } from './keep-alive.js';
 
 /**
  * Acquire options as a transport's per-call options carry them: the wait is `acquireTimeoutMs`,
@@ -140,19 +141,21 @@ class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
   }
 
   removeNode(id: string, options?: { drain?: boolean }): Promise<void> {
-    return this.#engine.removeNode(id, options);
+    return holdWhile(this.#engine.removeNode(id, options));
   }
 
   drainNode(id: string, options?: { timeoutMs?: number }): Promise<void> {
-    return this.#engine.drainNode(id, options);
+    return holdWhile(this.#engine.drainNode(id, options));
   }
 
   drain(options?: { timeoutMs?: number }): Promise<void> {
-    return this.#engine.drain(options);
+    // Held until it settles, like an acquire: a destroy over a socket the driver unrefs must
+    // not let a plain script end before the drain it awaits (DESIGN "Process lifetime").
+    return holdWhile(this.#engine.drain(options));
   }
 
   close(): Promise<void> {
-    return this.#engine.close();
+    return holdWhile(this.#engine.close());
   }
 
   stats(): PoolStats {
@@ -160,7 +163,7 @@ class PoolHandle<C, N extends PoolNode> implements Pool<C, N> {
   }
 
   health(): Promise<PoolHealthReport> {
-    return this.#engine.health();
+    return holdWhile(this.#engine.health());
   }
 
   reportError(error: unknown, during: string, node?: string): void {

@@ -56,6 +56,32 @@ await pool.drain();
     expect(result.stdout).toBe('got 1\n');
   });
 
+  it('a drain, health() and removeNode waiting on unref()ed work keep the process alive until they settle', async () => {
+    const result = await run(`
+import { createPool } from '@pool/core';
+const later = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+const pool = createPool({
+  nodes: [{ id: 'a' }, { id: 'b' }],
+  factory: {
+    create: async () => ({}),
+    // A destroy and a validation that wait on a socket the driver unrefs, as an HTTP/2 session's.
+    destroy: () => later(200),
+    validate: () => later(200, true),
+  },
+});
+const lease = await pool.acquire({ node: 'b' });
+await lease.release();
+console.log('health', (await pool.health()).healthy);
+await pool.removeNode('b');
+console.log('removed', pool.nodes.length);
+await (await pool.acquire()).release();
+await pool.drain();
+console.log('drained', pool.stats().destroyed);
+`);
+    expectExitCode(result);
+    expect(result.stdout).toBe('health true\nremoved 1\ndrained 2\n');
+  });
+
   it('a retry backoff on unref()ed timers: the acquire is served by the second try', async () => {
     const result = await run(`
 import { createPool } from '@pool/core';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { runNodeScript, type NodeScriptResult } from './node-script.js';
+import { describeNodeScript, runNodeScript, type NodeScriptResult } from './node-script.js';
 import { readmeExample, substitute } from './readme.js';
 
 export interface ChildResult extends NodeScriptResult {
@@ -38,6 +38,12 @@ export function plainProcessKit(packageDir: URL) {
     /** A clean run: exit code 0 (never 13, "unsettled top-level await") and nothing on stderr. */
     cleanExit(result: ChildResult): { code: number | null; stderr: string } {
       return { code: result.code, stderr: result.stderr };
+    },
+    /** Throws, with the script's output, unless the run was clean (see `cleanExit`). */
+    expectClean(result: ChildResult): void {
+      if (result.code !== 0 || result.stderr !== '') {
+        throw new Error(`expected a clean exit (code 0, empty stderr), got ${describeNodeScript(result)}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+      }
     },
   };
 }

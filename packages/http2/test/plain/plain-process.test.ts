@@ -3,7 +3,7 @@ import { startTcpServer, type TcpTestServer } from '@pool/testkit/tcp';
 import { makeTestCertificates } from '@pool/testkit/tls';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startControlServer } from '@pool/testkit/control';
-import { cleanExit, runReadmeExample, runScenario, type ChildResult } from './child.js';
+import { expectClean, runReadmeExample, runScenario, type ChildResult } from './child.js';
 
 // Scripts run as plain `node` processes: nothing but the pool holds their event loop, so a
 // promise the pool forgets to hold ends the script with exit code 13 instead of an answer.
@@ -27,10 +27,6 @@ async function tcp(options: Parameters<typeof startTcpServer>[0] = {}): Promise<
 
 function scenario(name: string, origin: string, env: Record<string, string> = {}): Promise<ChildResult> {
   return runScenario(name, { ORIGIN: origin, ...env });
-}
-
-function expectClean(result: ChildResult): void {
-  expect(cleanExit(result), `stdout: ${result.stdout}`).toEqual({ code: 0, stderr: '' });
 }
 
 /** The script asks for the restart at the point it is idle; the answer comes once the server listens again. */

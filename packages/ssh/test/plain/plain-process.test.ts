@@ -5,7 +5,7 @@ import { startControlServer } from '@pool/testkit/control';
 import { startSshServer, type SshTestServer } from '@pool/testkit/ssh';
 import { startTcpServer } from '@pool/testkit/tcp';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanExit, runReadmeExample, runScenario, type ChildResult } from './child.js';
+import { expectClean, runReadmeExample, runScenario, type ChildResult } from './child.js';
 
 // Scripts run as plain `node` processes: nothing but the pool holds their event loop, so a
 // promise the pool forgets to hold ends the script with exit code 13 instead of an answer.
@@ -28,10 +28,6 @@ function scenario(name: string, ssh: { port: number; password?: string; hostKey?
     FINGERPRINT: ssh.hostKey?.fingerprint ?? 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
     ...env,
   });
-}
-
-function expectClean(result: ChildResult): void {
-  expect(cleanExit(result), `stdout: ${result.stdout}`).toEqual({ code: 0, stderr: '' });
 }
 
 describe('@pool/ssh in a plain node process', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeNodeScript, readmeExample, runNodeScript, type NodeScriptResult } from '@pool/testkit';
+import { describeNodeScript, freePort, readmeExample, runNodeScript, type NodeScriptResult } from '@pool/testkit';
 import { startPostgresForFile } from './helpers.js';
 
 /**
@@ -183,16 +183,6 @@ console.log('balanced', s.created === s.destroyed);
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

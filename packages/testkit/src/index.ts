@@ -6,5 +6,6 @@ export { describeNodeScript, expectExitCode, runNodeScript } from './node-script
 export type { NodeScriptOptions, NodeScriptResult } from './node-script.js';
 export { codeBlocks, firstExample, readmeExample, runnableSource, substitute } from './readme.js';
 export type { CodeBlock } from './readme.js';
+export { freePort, stopChild } from './processes.js';
 export { plainProcessKit } from './plain-process.js';
 export type { ChildResult } from './plain-process.js';

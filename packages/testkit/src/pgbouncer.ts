@@ -1,9 +1,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { reachableTempDir, runsAsPostgresUser } from './pg-binaries.js';
 import type { PostgresServer } from './pg.js';
+import { freePort, stopChild } from './processes.js';
 
 /** Debian's `pgbouncer` package (scripts/system-deps.mjs installs it for `npm test`). */
 const PGBOUNCER = '/usr/sbin/pgbouncer';
@@ -113,13 +113,8 @@ export async function startPgBouncer(server: PostgresServer, options: PgBouncerO
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        // SIGINT: PgBouncer's "safe shutdown" waits for clients; SIGTERM closes at once.
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      // SIGTERM, not SIGINT: PgBouncer's "safe shutdown" (SIGINT) waits for clients.
+      await stopChild(child, exited);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -131,14 +126,3 @@ function postgresIds(): { uid: number; gid: number } {
   return { uid, gid };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort, stopChild } from './processes.js';
 
 /** Debian's `redis-server` package (scripts/system-deps.mjs installs it for `npm test`). */
 const REDIS_SERVER = '/usr/bin/redis-server';
@@ -55,26 +55,10 @@ export async function startRedisServer(options: { startTimeoutMs?: number } = {}
       async stop() {
         if (stopped) return;
         stopped = true;
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await stopChild(child, exited);
       },
     };
   }
   throw new Error(`redis-server did not start. Its log:\n${lastLog}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}

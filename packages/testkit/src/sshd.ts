@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateSshKeyPair, knownHostsLine, type SshKeyPair } from './ssh.js';
+import { freePort } from './processes.js';
 
 /** Where Debian/Ubuntu's `openssh-server` installs the daemon. */
 export const SSHD_PATH = '/usr/sbin/sshd';
@@ -165,17 +165,6 @@ export async function startOpenSshServer(options: OpenSshServerOptions = {}): Pr
   };
 }
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = address !== null && typeof address === 'object' ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every process below `root`, parents before children, read from /proc. */
 function descendants(root: number): number[] {

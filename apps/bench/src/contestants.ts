@@ -19,7 +19,12 @@ export type CoreOptions = Omit<PoolOptions<BenchConnection, PoolNode>, 'factory'
  * validates (generic-pool testOnBorrow defaults to false, tarn validates nothing, bare nothing).
  */
 export function createCorePool(options: CoreOptions) {
-  return createPool<BenchConnection>({
+  return createPool<BenchConnection>(corePoolOptions(options));
+}
+
+/** The options of every core contestant (this build's or a baseline build's): the cheap factory, no validation. */
+export function corePoolOptions(options: CoreOptions): PoolOptions<BenchConnection, PoolNode> {
+  return {
     factory: {
       create: async () => new BenchConnection(),
       destroy: (connection) => {
@@ -28,7 +33,7 @@ export function createCorePool(options: CoreOptions) {
     },
     validateOnAcquire: false,
     ...options,
-  });
+  };
 }
 
 export function coreContestant(name: string, options: CoreOptions): Contestant {

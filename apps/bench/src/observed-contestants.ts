@@ -1,10 +1,10 @@
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { CHANNELS, createPool, type PoolNode, type PoolOptions } from '@pool/core';
+import { CHANNELS, createPool } from '@pool/core';
 import { observePool } from '@pool/otel';
 import { registerPoolMetrics } from '@pool/prometheus';
 import { Registry } from 'prom-client';
-import { BenchConnection, createCorePool, type CoreOptions } from './contestants.js';
+import { BenchConnection, corePoolOptions, createCorePool, type CoreOptions } from './contestants.js';
 import type { Contestant } from './harness.js';
 
 // Core with an observer attached: the costs a user pays for @pool/prometheus, @pool/otel and a
@@ -101,17 +101,7 @@ type CreatePool = typeof createPool;
  */
 export async function baselineCoreContestant(name: string, entry: string, options: CoreOptions): Promise<Contestant> {
   const baseline = (await import(entry)) as { createPool: CreatePool };
-  const poolOptions: PoolOptions<BenchConnection, PoolNode> = {
-    factory: {
-      create: async () => new BenchConnection(),
-      destroy: (connection) => {
-        connection.isOpen = false;
-      },
-    },
-    validateOnAcquire: false,
-    ...options,
-  };
-  const pool = baseline.createPool<BenchConnection>(poolOptions);
+  const pool = baseline.createPool<BenchConnection>(corePoolOptions(options));
   return {
     name,
     op: async () => {
